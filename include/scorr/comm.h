@@ -1,0 +1,63 @@
+/* The parallel layer: a small communicator API over MPI. src/parallel/comm_mpi.c
+ * is the only file of ours that includes mpi.h; everything else calls this.
+ *
+ * Every function here is COLLECTIVE over the communicator it is given unless
+ * it says "local". All return 0 or SCORR_EMPI with a message. Programs run
+ * under mpirun or as a singleton (plain ./prog), which MPI treats as one rank. */
+#ifndef SCORR_COMM_H
+#define SCORR_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct scorr_comm;
+
+/* Initialise MPI (thread level FUNNELED) and return the world communicator.
+ * Installs the abort hook so SCORR_ASSERT calls MPI_Abort, and tells the log
+ * its rank. Collective over all processes. */
+int scorr_comm_init(int *argc, char ***argv, struct scorr_comm **world);
+/* Free the world communicator and finalise MPI. Collective. */
+void scorr_comm_finalize(struct scorr_comm *world);
+/* Abort every rank of every communicator with exit code `code`. Local call,
+ * global effect: use only when ranks cannot agree to stop together. */
+_Noreturn void scorr_comm_abort(const struct scorr_comm *c, int code);
+
+int scorr_comm_rank(const struct scorr_comm *c); /* local */
+int scorr_comm_size(const struct scorr_comm *c); /* local */
+
+/* Split into sub-communicators by color (same color, same group), ordered by key. */
+int scorr_comm_split(const struct scorr_comm *c, int color, int key, struct scorr_comm **out);
+void scorr_comm_free(struct scorr_comm *c); /* collective over c */
+
+int scorr_comm_barrier(const struct scorr_comm *c);
+int scorr_comm_bcast(const struct scorr_comm *c, void *buf, size_t bytes, int root);
+
+/* In-place sums. Float sums are reduced in a fixed order (MPI's own), so the
+ * same ranks give the same bits run to run. */
+int scorr_comm_sum_f32(const struct scorr_comm *c, float *buf, size_t n);
+int scorr_comm_sum_f64(const struct scorr_comm *c, double *buf, size_t n);
+int scorr_comm_sum_i64(const struct scorr_comm *c, int64_t *buf, size_t n);
+int scorr_comm_max_f64(const struct scorr_comm *c, double *buf, size_t n);
+
+/* Gather variable-length float arrays from all ranks, in rank order, to every
+ * rank. counts_out (size entries, may be NULL) receives each rank's count.
+ * recv must hold the total (query it with scorr_comm_sum_i64 first). */
+int scorr_comm_allgatherv_f32(const struct scorr_comm *c, const float *send, int count,
+                              float *recv, int *counts_out);
+
+/* Exchange bytes with one peer rank (both call it naming each other). */
+int scorr_comm_sendrecv(const struct scorr_comm *c, int peer, const void *send, void *recv,
+                        size_t bytes);
+
+/* Agree on failure: every rank passes its local status; returns 0 on every
+ * rank if all were 0, otherwise the local status where it failed and
+ * SCORR_EPEER (with a message naming the first failed rank) elsewhere.
+ * The way to make a bad input fail on every rank together instead of hanging. */
+int scorr_comm_agree(const struct scorr_comm *c, int local_status);
+
+/* Read a whole file on rank 0 and broadcast it: every rank gets the same
+ * bytes (NUL-terminated, caller frees *data) or the same error. */
+int scorr_comm_read_file(const struct scorr_comm *c, const char *path, char **data,
+                         size_t *len);
+
+#endif
