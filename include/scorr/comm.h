@@ -49,6 +49,11 @@ int scorr_comm_allgatherv_f32(const struct scorr_comm *c, const float *send, int
 int scorr_comm_sendrecv(const struct scorr_comm *c, int peer, const void *send, void *recv,
                         size_t bytes);
 
+/* Point to point: the sender and the receiver name each other and the same
+ * byte count. Collective over the pair only. */
+int scorr_comm_send(const struct scorr_comm *c, int dest, const void *buf, size_t bytes);
+int scorr_comm_recv(const struct scorr_comm *c, int src, void *buf, size_t bytes);
+
 /* Agree on failure: every rank passes its local status; returns 0 on every
  * rank if all were 0, otherwise the local status where it failed and
  * SCORR_EPEER (with a message naming the first failed rank) elsewhere.

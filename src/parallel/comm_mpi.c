@@ -198,6 +198,28 @@ done:
     return err;
 }
 
+int scorr_comm_send(const struct scorr_comm *c, int dest, const void *buf, size_t bytes)
+{
+    int err = 0;
+    for (size_t off = 0; off < bytes; off += SLICE) {
+        size_t n = bytes - off < SLICE ? bytes - off : SLICE;
+        MPI_TRY(MPI_Send((const char *)buf + off, (int)n, MPI_BYTE, dest, 18, c->comm));
+    }
+done:
+    return err;
+}
+
+int scorr_comm_recv(const struct scorr_comm *c, int src, void *buf, size_t bytes)
+{
+    int err = 0;
+    for (size_t off = 0; off < bytes; off += SLICE) {
+        size_t n = bytes - off < SLICE ? bytes - off : SLICE;
+        MPI_TRY(MPI_Recv((char *)buf + off, (int)n, MPI_BYTE, src, 18, c->comm, MPI_STATUS_IGNORE));
+    }
+done:
+    return err;
+}
+
 int scorr_comm_agree(const struct scorr_comm *c, int local_status)
 {
     int err = 0;

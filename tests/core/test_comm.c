@@ -53,6 +53,18 @@ int main(int argc, char **argv)
     CHECK_OK(scorr_comm_sendrecv(w, peer, &mine, &theirs, sizeof mine));
     CHECK(theirs == 100 + peer, "sendrecv got %d want %d", theirs, 100 + peer);
 
+    /* send/recv: rank n-1 sends to rank 0. */
+    if (n > 1) {
+        double big[1000];
+        if (r == n - 1) {
+            for (int i = 0; i < 1000; i++) big[i] = i * 0.5;
+            CHECK_OK(scorr_comm_send(w, 0, big, sizeof big));
+        } else if (r == 0) {
+            CHECK_OK(scorr_comm_recv(w, n - 1, big, sizeof big));
+            CHECK(big[999] == 499.5 && big[1] == 0.5, "recv content %g", big[999]);
+        }
+    }
+
     /* agree: everyone learns that the last rank failed. */
     int st = scorr_comm_agree(w, r == n - 1 ? SCORR_EINVAL : 0);
     if (r == n - 1)
