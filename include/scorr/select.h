@@ -39,10 +39,4 @@ int scorr_select_small_loss(const struct scorr_comm *group, struct scorr_select_
                             const float *values, int n_local, double ratio, uint8_t *keep,
                             int64_t *num_keep, int64_t *total);
 
-/* The selection ratio of the reference schedule for an epoch:
- * np.linspace(start, end, ramp)[epoch - start_epoch] for 0 <= epoch - start_epoch
- * < ramp, end afterwards (and `start` before the start epoch, when the pseudo
- * loss is off anyway). ramp <= 1 gives end at once. */
-double scorr_select_ratio(int epoch, int start_epoch, double start, double end, int ramp);
-
 #endif

@@ -117,13 +117,3 @@ int scorr_select_small_loss(const struct scorr_comm *group, struct scorr_select_
 done:
     return err;
 }
-
-double scorr_select_ratio(int epoch, int start_epoch, double start, double end, int ramp)
-{
-    int i = epoch - start_epoch;
-    if (ramp <= 1) return end;
-    if (i < 0) return start;
-    if (i >= ramp - 1) return end; /* numpy's linspace sets the last point exactly */
-    double step = (end - start) / (double)(ramp - 1);
-    return start + (double)i * step;
-}
