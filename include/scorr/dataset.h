@@ -78,17 +78,32 @@ int scorr_ds_writer_open(const char *path, const struct scorr_dataset_meta *meta
  * call from one thread at a time. */
 int scorr_ds_writer_put_image(struct scorr_ds_writer *w, int64_t index, const uint8_t *pixels,
                               int orig_w, int orig_h, const char *name, const uint8_t *fg_mask);
-/* Write a split's pair table (all fields of struct scorr_split except has_dense). */
+/* Write a split's pair table. Required: name, num_pairs, max_kps, src_image,
+ * trg_image, category, num_kps, src_kps, trg_kps, src_bbox, trg_bbox (indices
+ * are range-checked; keypoint rows < num_kps must be finite). Optional, NULL
+ * gives the default: *_kps_orig / *_bbox_orig = the scaled values, kps_ids =
+ * row index, flip = 0, difficulty = -1, pair_names = "<split>_<6-digit row>".
+ * Keypoint rows >= num_kps are written as NaN (kps_ids -1) whatever the input
+ * holds there. has_dense = 1 creates dense_flow now (else it is created by the
+ * first scorr_ds_writer_put_dense); every pair's flow must then be put. */
 int scorr_ds_writer_put_split(struct scorr_ds_writer *w, const struct scorr_split *split);
 /* Dense ground truth of one pair of a split already put: flow [S, S, 2]. */
 int scorr_ds_writer_put_dense(struct scorr_ds_writer *w, const char *split, int64_t pair,
                               const float *flow);
-int scorr_ds_writer_commit(struct scorr_ds_writer *w); /* frees w */
+/* Shrink the image table to its first n rows (n <= the declared count) before
+ * commit: scorr_pack --skip-bad drops images that fail to decode. */
+int scorr_ds_writer_truncate_images(struct scorr_ds_writer *w, int64_t n);
+/* Check completeness (every image put, every dense flow put), write the image
+ * names and sizes, rename into place. Frees w on success; on failure w stays
+ * valid and the caller must call scorr_ds_writer_abort(w) (the usual pattern:
+ * SCORR_TRY(commit(w)); w = NULL; ... done: if (w) abort(w);). */
+int scorr_ds_writer_commit(struct scorr_ds_writer *w);
 void scorr_ds_writer_abort(struct scorr_ds_writer *w); /* deletes the temporary, frees w */
 
 /* Reading. Local; each rank opens the file itself and reads only the rows it
  * needs. Errors name the file, the dataset and what was wrong (wrong format
- * attribute, version, missing split, bad shapes). */
+ * attribute, version, missing split, bad shapes). Not thread-safe (the HDF5
+ * library is not built thread-safe): one thread per process reads at a time. */
 struct scorr_dataset;
 int scorr_dataset_open(const char *path, struct scorr_dataset **ds);
 void scorr_dataset_close(struct scorr_dataset *ds);
@@ -110,5 +125,14 @@ int scorr_dataset_read_fg_mask(const struct scorr_dataset *ds, int64_t index, ui
 /* Dense flow of one pair: [S, S, 2] float (synthetic only). */
 int scorr_dataset_read_dense(const struct scorr_dataset *ds, const char *split, int64_t pair,
                              float *out);
+
+/* Extensions (packer/eval): original (width, height) of every image,
+ * out: [N, 2] int32; and the image file names (caller frees with
+ * scorr_h5_free_strings from scorr/h5.h). */
+int scorr_dataset_read_orig_sizes(const struct scorr_dataset *ds, int32_t *out);
+int scorr_dataset_read_image_names(const struct scorr_dataset *ds, char ***names, int64_t *n);
+/* Names of the splits present, in name order; *n receives the count (<= 16).
+ * The strings belong to ds. */
+const char *const *scorr_dataset_splits(const struct scorr_dataset *ds, int *n);
 
 #endif
