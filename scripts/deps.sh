@@ -15,6 +15,22 @@ for a in "$@"; do
     *) echo "deps.sh: unknown option '$a' (use --test, --torch)" >&2; exit 2 ;;
   esac
 done
+# Open MPI resolves this machine's hostname at every start; without an entry
+# (bare containers and chroots have no /etc/hosts) each start waits 5 s for DNS.
+ensure_hostname() {
+  local h
+  h=$(hostname)
+  getent hosts "$h" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "deps: '$h' does not resolve; adding '127.0.1.1 $h' to /etc/hosts (MPI start-up waits 5 s otherwise)"
+    grep -q '^127.0.0.1' /etc/hosts 2>/dev/null || echo "127.0.0.1 localhost" >> /etc/hosts
+    echo "127.0.1.1 $h" >> /etc/hosts
+  else
+    echo "deps: warning: hostname '$h' does not resolve; MPI start-up will be slow (add it to /etc/hosts)" >&2
+  fi
+}
+ensure_hostname
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -60,6 +60,10 @@ int scorr_comm_recv(const struct scorr_comm *c, int src, void *buf, size_t bytes
  * The way to make a bad input fail on every rank together instead of hanging. */
 int scorr_comm_agree(const struct scorr_comm *c, int local_status);
 
+/* The lowest rank whose flag is non-zero, or size if none. Collective. Used
+ * so that exactly one rank prints an error every rank holds. */
+int scorr_comm_lowest(const struct scorr_comm *c, int flag);
+
 /* Read a whole file on rank 0 and broadcast it: every rank gets the same
  * bytes (NUL-terminated, caller frees *data) or the same error. */
 int scorr_comm_read_file(const struct scorr_comm *c, const char *path, char **data,

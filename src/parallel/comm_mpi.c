@@ -234,6 +234,13 @@ done:
     return err;
 }
 
+int scorr_comm_lowest(const struct scorr_comm *c, int flag)
+{
+    int mine = flag ? c->rank : c->size, first = c->size;
+    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, c->comm) != MPI_SUCCESS) return c->rank;
+    return first;
+}
+
 int scorr_comm_read_file(const struct scorr_comm *c, const char *path, char **data, size_t *len)
 {
     int err = 0, status = 0;
