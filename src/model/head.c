@@ -1,0 +1,220 @@
+/* The correspondence head as one module (include/scorr/head.h). */
+#include "scorr/head.h"
+
+#include <limits.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "scorr/error.h"
+#include "scorr/l2norm.h"
+
+#define HEAD_MAX_KERNEL 63
+
+void scorr_head_config_default(struct scorr_head_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->batch = 1;
+    cfg->h = cfg->w = 16;
+    cfg->channels = 1024;
+    cfg->sce = 1;
+    cfg->sce_kernel = 7;
+    cfg->sce_out = 2048;
+    cfg->up = 4;
+    cfg->beta = 0.02f;
+}
+
+static int check_config(const struct scorr_head_config *c)
+{
+    int err = 0;
+    SCORR_REQUIRE(c->batch >= 1, SCORR_EINVAL, "head config: key 'batch' must be >= 1, found %d",
+                  c->batch);
+    SCORR_REQUIRE(c->h >= 1 && c->w >= 1, SCORR_EINVAL,
+                  "head config: feature map size (h, w) must be >= 1, found (%d, %d)", c->h, c->w);
+    SCORR_REQUIRE(c->channels >= 1, SCORR_EINVAL,
+                  "head config: key 'channels' must be >= 1, found %d", c->channels);
+    SCORR_REQUIRE(c->sce == 0 || c->sce == 1, SCORR_EINVAL,
+                  "head config: key 'sce' must be 0 or 1, found %d", c->sce);
+    if (c->sce) {
+        SCORR_REQUIRE(c->sce_kernel >= 1 && c->sce_kernel % 2 == 1 &&
+                          c->sce_kernel <= HEAD_MAX_KERNEL,
+                      SCORR_EINVAL,
+                      "head config: key 'sce_kernel' must be odd and in [1, %d], found %d",
+                      HEAD_MAX_KERNEL, c->sce_kernel);
+        SCORR_REQUIRE(c->sce_out >= 1, SCORR_EINVAL,
+                      "head config: key 'sce_out' must be >= 1, found %d", c->sce_out);
+    }
+    SCORR_REQUIRE(c->up >= 1 && c->up <= 64, SCORR_EINVAL,
+                  "head config: key 'up' (upsampling factor) must be in [1, 64], found %d", c->up);
+    SCORR_REQUIRE(isfinite(c->beta) && c->beta > 0.0f, SCORR_EINVAL,
+                  "head config: key 'beta' (soft-argmax temperature) must be a finite number > 0, "
+                  "found %g",
+                  (double)c->beta);
+    /* index arithmetic of the fused op and the BLAS calls stays in int range */
+    double ls = (double)c->h * c->w, gg = ls * c->up * c->up;
+    double width = c->sce && c->sce_out > c->channels ? c->sce_out : c->channels;
+    SCORR_REQUIRE(gg * ls < (double)INT_MAX && (double)c->batch * ls * width < (double)INT_MAX,
+                  SCORR_EINVAL,
+                  "head config: feature map %dx%d with up = %d, batch %d and %g channels is too "
+                  "large (G*G*h*w = %.3g and batch*h*w*channels = %.3g must be < 2^31)",
+                  c->h, c->w, c->up, c->batch, width, gg * ls, (double)c->batch * ls * width);
+done:
+    return err;
+}
+
+int scorr_head_build(struct scorr_head *hd, const struct scorr_head_config *cfg,
+                     struct scorr_params *table)
+{
+    int err = 0;
+    memset(hd, 0, sizeof *hd);
+    SCORR_TRY(check_config(cfg));
+    hd->cfg = *cfg;
+    hd->gy = cfg->h * cfg->up;
+    hd->gx = cfg->w * cfg->up;
+    hd->dim = cfg->sce ? cfg->sce_out : cfg->channels;
+    hd->m = (size_t)cfg->batch * cfg->h * cfg->w;
+    hd->nthreads = omp_get_max_threads();
+    if (hd->nthreads < 1) hd->nthreads = 1;
+    hd->p_weight = hd->p_bias = -1;
+    if (cfg->sce) {
+        int64_t cin = cfg->channels + 4 * cfg->sce_kernel;
+        int64_t wshape[4] = {cfg->sce_out, cin, 1, 1}, bshape[1] = {cfg->sce_out};
+        int iw = scorr_params_find(table, SCORR_HEAD_WEIGHT_NAME);
+        int ib = scorr_params_find(table, SCORR_HEAD_BIAS_NAME);
+        if (iw < 0 && ib < 0) {
+            iw = scorr_params_add(table, SCORR_HEAD_WEIGHT_NAME, SCORR_PARAM_WEIGHT,
+                                  SCORR_GROUP_HEAD, SCORR_INIT_TORCH_CONV_WEIGHT, 4, wshape);
+            ib = scorr_params_add(table, SCORR_HEAD_BIAS_NAME, SCORR_PARAM_WEIGHT,
+                                  SCORR_GROUP_HEAD, SCORR_INIT_TORCH_CONV_BIAS, 1, bshape);
+            scorr_params_set_fan_in(table, ib, cin);
+        } else {
+            /* a second head on the same table (a peer network with its own
+             * flat buffers) binds to the existing entries */
+            SCORR_REQUIRE(iw >= 0 && ib >= 0, SCORR_EINVAL,
+                          "head: the table has only one of '%s' and '%s'", SCORR_HEAD_WEIGHT_NAME,
+                          SCORR_HEAD_BIAS_NAME);
+            const struct scorr_param *pw = &table->p[iw], *pb = &table->p[ib];
+            SCORR_REQUIRE(pw->ndim == 4 && pw->shape[0] == wshape[0] && pw->shape[1] == wshape[1] &&
+                              pw->shape[2] == 1 && pw->shape[3] == 1 && pb->ndim == 1 &&
+                              pb->shape[0] == bshape[0],
+                          SCORR_EINVAL,
+                          "head: table entry '%s' has shape (%lld, %lld, ...), this head needs "
+                          "(%lld, %lld, 1, 1) (sce_out, channels + 4 * sce_kernel)",
+                          SCORR_HEAD_WEIGHT_NAME, (long long)pw->shape[0],
+                          (long long)(pw->ndim > 1 ? pw->shape[1] : 0), (long long)wshape[0],
+                          (long long)wshape[1]);
+        }
+        hd->p_weight = iw;
+        hd->p_bias = ib;
+        hd->off_weight = table->p[iw].offset;
+        hd->off_bias = table->p[ib].offset;
+    }
+    hd->sce_shape = (struct scorr_sce_shape){.n = cfg->batch, .h = cfg->h, .w = cfg->w,
+                                             .c = cfg->channels, .k = cfg->sce ? cfg->sce_kernel : 1,
+                                             .out = cfg->sce ? cfg->sce_out : 1,
+                                             .nthreads = hd->nthreads};
+    hd->corr_shape = (struct scorr_corr_shape){.b = cfg->batch, .ls = cfg->h * cfg->w,
+                                               .lt = cfg->h * cfg->w, .d = hd->dim,
+                                               .nthreads = hd->nthreads};
+    hd->sa_shape = (struct scorr_softargmax_shape){.b = cfg->batch, .h = cfg->h, .w = cfg->w,
+                                                   .up = cfg->up, .beta = cfg->beta,
+                                                   .nthreads = hd->nthreads};
+done:
+    return err;
+}
+
+void scorr_head_alloc(struct scorr_head *hd, struct scorr_arena *a)
+{
+    const struct scorr_head_config *c = &hd->cfg;
+    size_t m = hd->m, d = (size_t)hd->dim, l = (size_t)c->h * c->w, b = (size_t)c->batch;
+    int train = !c->inference_only;
+    for (int side = 0; side < 2; side++) {
+        if (c->sce) {
+            hd->sce_y[side] = scorr_arena_floats(a, m * d);
+            hd->sce_sim[side] = scorr_arena_floats(a, m * 4 * (size_t)c->sce_kernel);
+            hd->sce_nrm[side] = scorr_arena_floats(a, m * (size_t)c->channels);
+            hd->sce_den[side] = scorr_arena_floats(a, m);
+        }
+        hd->feat[side] = scorr_arena_floats(a, m * d);
+        hd->rnorm[side] = scorr_arena_floats(a, m);
+        hd->dfeat[side] = train ? scorr_arena_floats(a, m * d) : NULL;
+    }
+    hd->dy = train && c->sce ? scorr_arena_floats(a, m * d) : NULL;
+    hd->corr = scorr_arena_floats(a, b * l * l);
+    hd->mnn = scorr_arena_floats(a, b * l * l);
+    hd->dcorr = train ? scorr_arena_floats(a, b * l * l) : NULL;
+    hd->dmnn = train ? scorr_arena_floats(a, b * l * l) : NULL;
+    hd->smax = scorr_arena_floats(a, b * l);
+    hd->tmax = scorr_arena_floats(a, b * l);
+    hd->sarg = scorr_arena_alloc(a, b * l * sizeof(int32_t));
+    hd->targ = scorr_arena_alloc(a, b * l * sizeof(int32_t));
+    hd->stats = scorr_arena_floats(a, scorr_softargmax_stats_floats(&hd->sa_shape));
+    size_t scratch = train ? scorr_softargmax_scratch_floats(&hd->sa_shape)
+                           : scorr_softargmax_forward_scratch_floats(&hd->sa_shape);
+    if (c->sce && train) {
+        size_t s2 = scorr_sce_scratch_floats(&hd->sce_shape);
+        scratch = s2 > scratch ? s2 : scratch;
+    }
+    hd->scratch = scorr_arena_floats(a, scratch);
+}
+
+static const float *weight_of(const struct scorr_head *hd, const float *params)
+{
+    return params + hd->off_weight;
+}
+
+void scorr_head_forward(struct scorr_head *hd, const float *params, const float *src,
+                        const float *trg, float *flow)
+{
+    SCORR_ASSERT(hd->corr != NULL); /* scorr_head_alloc on a real arena first */
+    const float *in[2] = {src, trg};
+    for (int side = 0; side < 2; side++) {
+        const float *x = in[side];
+        if (hd->cfg.sce) {
+            scorr_sce_forward(hd->sce_y[side], hd->sce_sim[side], hd->sce_nrm[side],
+                              hd->sce_den[side], x, weight_of(hd, params), params + hd->off_bias,
+                              &hd->sce_shape);
+            x = hd->sce_y[side];
+        }
+        scorr_l2norm_forward(hd->feat[side], hd->rnorm[side], x, hd->m, hd->dim, hd->nthreads);
+    }
+    scorr_corr_forward(hd->corr, hd->feat[0], hd->feat[1], &hd->corr_shape);
+    scorr_mnn_forward(hd->mnn, hd->smax, hd->sarg, hd->tmax, hd->targ, hd->corr, &hd->corr_shape);
+    scorr_softargmax_forward(flow, hd->stats, hd->mnn, &hd->sa_shape, hd->scratch);
+}
+
+void scorr_head_backward(struct scorr_head *hd, const float *params, float *grads,
+                         const float *src, const float *trg, const float *dflow, float *dsrc,
+                         float *dtrg)
+{
+    SCORR_ASSERT(hd->corr != NULL && !hd->cfg.inference_only);
+    const struct scorr_head_config *c = &hd->cfg;
+    if (!c->sce && !dsrc && !dtrg) return; /* nothing below needs a gradient */
+    size_t nc = (size_t)c->batch * c->h * c->w * c->h * c->w, nf = hd->m * (size_t)hd->dim;
+    memset(hd->dmnn, 0, nc * sizeof(float));
+    scorr_softargmax_backward(hd->dmnn, dflow, hd->mnn, hd->stats, &hd->sa_shape, hd->scratch);
+    memset(hd->dcorr, 0, nc * sizeof(float));
+    scorr_mnn_backward(hd->dcorr, hd->dmnn, hd->corr, hd->smax, hd->sarg, hd->tmax, hd->targ,
+                       &hd->corr_shape);
+    memset(hd->dfeat[0], 0, nf * sizeof(float));
+    memset(hd->dfeat[1], 0, nf * sizeof(float));
+    scorr_corr_backward(hd->dfeat[0], hd->dfeat[1], hd->dcorr, hd->feat[0], hd->feat[1],
+                        &hd->corr_shape);
+    const float *in[2] = {src, trg};
+    float *din[2] = {dsrc, dtrg};
+    for (int side = 0; side < 2; side++) {
+        if (c->sce) {
+            /* x -> sce -> l2norm: the SCE's output gradient, then the SCE */
+            memset(hd->dy, 0, nf * sizeof(float));
+            scorr_l2norm_backward(hd->dy, hd->dfeat[side], hd->feat[side], hd->rnorm[side], hd->m,
+                                  hd->dim, hd->nthreads);
+            scorr_sce_backward(din[side], grads + hd->off_weight, grads + hd->off_bias, hd->dy,
+                               hd->sce_y[side], hd->sce_sim[side], hd->sce_nrm[side],
+                               hd->sce_den[side], in[side], weight_of(hd, params), &hd->sce_shape,
+                               hd->scratch);
+        } else if (din[side]) {
+            scorr_l2norm_backward(din[side], hd->dfeat[side], hd->feat[side], hd->rnorm[side],
+                                  hd->m, hd->dim, hd->nthreads);
+        }
+    }
+}
