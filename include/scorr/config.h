@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scorr/op_common.h" /* enum scorr_bn_mode */
+
 struct scorr_comm;
 
 #define SCORR_CONFIG_PATH 1024    /* bytes of a path value */
@@ -39,10 +41,6 @@ enum scorr_variant {
     SCORR_VARIANT_MT = 2        /* mutual online teachers: two networks trained at once */
 };
 
-enum scorr_bn_mode {
-    SCORR_BN_FROZEN = 0, /* batch norm uses its running statistics (eval mode) */
-    SCORR_BN_BATCH = 1   /* batch statistics in training, running ones updated */
-};
 
 enum scorr_sched_type { SCORR_SCHED_STEP = 0, SCORR_SCHED_COSINE = 1 };
 

@@ -1,0 +1,126 @@
+/* The SCorrSAN backbone: a torchvision ResNet (18/34/50/101) cut after
+ * layer3, forward and backward, NHWC float32.
+ *
+ *   images (N, S, S, 3)  ->  features (N, S/16, S/16, C)
+ *   C = 4*width (BasicBlock: ResNet-18/34) or 16*width (Bottleneck: 50/101);
+ *   width 64 (torchvision) gives 256 / 1024.
+ *
+ * Structure (torchvision): conv1 7x7/2 pad 3 (no bias), bn1, ReLU, max-pool
+ * 3x3/2 pad 1, layer1..layer3 with [2,2,2] (18), [3,4,6] (34, 50) or
+ * [3,4,23] (101) blocks of planes width, 2*width, 4*width; layers 2 and 3
+ * start with stride 2 (on the 3x3 conv of a Bottleneck, v1.5). The output is
+ * the last layer3 block's residual sum BEFORE its final ReLU (the reference's
+ * FeatureExtraction with hyperpixel id 30 for ResNet-101). A width below 64
+ * scales every channel count by width/64; the names do not change.
+ *
+ * Parameters: appended to a parameter table under `prefix` (the reference
+ * model uses "feature_extraction.backbone."), with torchvision's names:
+ *   conv1.weight, bn1.{weight,bias,running_mean,running_var},
+ *   layer<L>.<B>.conv<i>.weight, layer<L>.<B>.bn<i>.*,
+ *   layer<L>.<B>.downsample.0.weight, layer<L>.<B>.downsample.1.*
+ * in state_dict order, group SCORR_GROUP_BACKBONE, running statistics as
+ * SCORR_PARAM_BUFFER, initialised as torchvision (kaiming-normal fan-out
+ * convs, BN weight 1, bias 0, mean 0, var 1). Weights files and checkpoints
+ * (weights.h) load them by these names.
+ *
+ * Batch norm: cfg.bn_mode is the mode while training (scorr_resnet_set_training
+ * on, the default after build): FROZEN uses the running statistics; BATCH
+ * normalises with batch statistics over each of cfg.bn_groups contiguous
+ * slices of the batch and updates the running statistics in the parameter
+ * buffer, slice 0 first. Run the source images as slice 0 and the targets as
+ * slice 1 with bn_groups = 2 to reproduce the reference, which calls the
+ * backbone once per side. Training off: FROZEN, nothing updated.
+ *
+ * Use:
+ *     struct scorr_resnet net;
+ *     scorr_resnet_build(&net, &cfg, &table, "feature_extraction.backbone.");
+ *     scorr_arena_plan(&plan);  scorr_resnet_alloc(&net, &plan);
+ *     scorr_arena_init(&arena, plan.peak, "backbone");  scorr_resnet_alloc(&net, &arena);
+ *     ... scorr_resnet_forward(&net, feat, images, params);
+ *         scorr_resnet_backward(&net, grads, NULL, dfeat, images, params);
+ *
+ * Forward keeps what backward needs in the arena (cfg.grad only); neither
+ * allocates. One network object per thread; oneDNN and our loops run OpenMP
+ * threads (OMP_NUM_THREADS). All calls are local (no MPI). */
+#ifndef SCORR_RESNET_H
+#define SCORR_RESNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scorr/arena.h"
+#include "scorr/batchnorm.h"
+#include "scorr/params.h"
+#include "scorr/pool.h"
+#include "scorr/resblock.h"
+
+struct scorr_resnet_config {
+    int depth;                  /* 18 | 34 | 50 | 101 */
+    int width;                  /* base width; 64 = torchvision */
+    enum scorr_bn_mode bn_mode; /* batch-norm mode while training */
+    int bn_groups;              /* BATCH: statistics per slice; divides batch */
+    int batch;                  /* N images per call (fixed) */
+    int image_size;             /* S: images are S x S, S a multiple of 16 */
+    int grad;                   /* 1: backward possible (weight gradients); 0: forward
+                                 * only, a frozen backbone (smaller arena) */
+    int input_grad;             /* 1 (with grad): backward can give d/d(images) */
+    enum scorr_precision prec;  /* conv compute precision */
+};
+
+/* ResNet-101, width 64, FROZEN batch norm, 1 group, batch 1, 256 x 256,
+ * grad on, no input gradient, float32. */
+void scorr_resnet_config_default(struct scorr_resnet_config *cfg);
+
+struct scorr_resnet {
+    struct scorr_resnet_config cfg;
+    int training;                 /* 1: cfg.bn_mode; 0: FROZEN */
+    int out_h, out_w, out_c;      /* feature map size */
+    struct scorr_cbn stem;        /* conv1 + bn1 */
+    struct scorr_pool_shape pool;
+    int nblocks;
+    struct scorr_resblock *blocks;
+    /* arena */
+    float *r0;                    /* stem ReLU output (N, S/2, S/2, width) */
+    int32_t *arg;                 /* max-pool winners */
+    float *p0;                    /* max-pool output = layer1 input */
+    float **bout;                 /* block outputs (nblocks - 1 of them; the last is the caller's) */
+    float *gbuf[2];               /* backward: block-input gradients, ping-pong */
+    void *scratch;
+    size_t scratch_bytes;
+};
+
+/* Validate cfg (errors name the key, expected and found), append the
+ * backbone's entries to `table` under `prefix` (binding to entries already
+ * there with the same shapes, e.g. for a peer network sharing the table) and
+ * create the conv primitives. Local. */
+int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_config *cfg,
+                       struct scorr_params *table, const char *prefix);
+void scorr_resnet_free(struct scorr_resnet *net);
+
+/* Append the parameter entries of a backbone to a table without building
+ * anything else (for converters, checkpoint inspection and tests). */
+int scorr_resnet_add_params(struct scorr_params *table, int depth, int width, const char *prefix);
+
+/* Hand out activations, gradients and scratch from the arena; call with the
+ * planning arena, then with the real one. */
+void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena);
+
+/* Training on: batch norm in cfg.bn_mode. Off: FROZEN (eval). */
+void scorr_resnet_set_training(struct scorr_resnet *net, int on);
+
+/* Forward: features (N, S/16, S/16, C) overwritten (caller-owned; not read by
+ * backward); images (N, S, S, 3) ImageNet-normalised, must stay unchanged
+ * until backward when cfg.input_grad. params: the flat parameter buffer
+ * (weights read; running statistics updated in BATCH training mode). */
+void scorr_resnet_forward(struct scorr_resnet *net, float *features, const float *images,
+                          float *params);
+
+/* Backward of the last forward (needs cfg.grad): dfeatures (N, S/16, S/16, C);
+ * every backbone weight and BN gradient is ADDED into grads (flat, same
+ * offsets as params); dimages (N, S, S, 3) ADDED when non-NULL (needs
+ * cfg.input_grad). images: the forward's input (the stem's weight gradient
+ * reads it). */
+void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimages,
+                           const float *dfeatures, const float *images, const float *params);
+
+#endif

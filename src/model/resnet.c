@@ -1,0 +1,233 @@
+/* torchvision ResNet cut after layer3 (the SCorrSAN backbone). */
+#include "scorr/resnet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scorr/error.h"
+
+static size_t al(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+void scorr_resnet_config_default(struct scorr_resnet_config *cfg)
+{
+    *cfg = (struct scorr_resnet_config){.depth = 101,
+                                        .width = 64,
+                                        .bn_mode = SCORR_BN_FROZEN,
+                                        .bn_groups = 1,
+                                        .batch = 1,
+                                        .image_size = 256,
+                                        .grad = 1,
+                                        .input_grad = 0,
+                                        .prec = SCORR_PREC_F32};
+}
+
+/* Blocks per layer (layer1..layer3) and block type. */
+static int layout(int depth, int blocks[3], int *bottleneck)
+{
+    static const int b18[3] = {2, 2, 2}, b34[3] = {3, 4, 6}, b101[3] = {3, 4, 23};
+    const int *b = depth == 18 ? b18 : depth == 34 || depth == 50 ? b34 : depth == 101 ? b101 : NULL;
+    if (!b) return -1;
+    memcpy(blocks, b, 3 * sizeof(int));
+    *bottleneck = depth >= 50;
+    return 0;
+}
+
+static int check_config(const struct scorr_resnet_config *c)
+{
+    int err = 0, blocks[3] = {0}, bott = 0;
+    SCORR_REQUIRE(layout(c->depth, blocks, &bott) == 0, SCORR_EINVAL,
+                  "backbone: depth must be 18, 34, 50 or 101, found %d", c->depth);
+    SCORR_REQUIRE(c->width >= 1 && c->width <= 256, SCORR_EINVAL,
+                  "backbone: width must be in [1, 256] (64 = torchvision), found %d", c->width);
+    SCORR_REQUIRE(c->batch >= 1, SCORR_EINVAL, "backbone: batch must be >= 1, found %d", c->batch);
+    SCORR_REQUIRE(c->image_size >= 16 && c->image_size % 16 == 0, SCORR_EINVAL,
+                  "backbone: image size must be a positive multiple of 16, found %d",
+                  c->image_size);
+    SCORR_REQUIRE(c->bn_mode == SCORR_BN_FROZEN || c->bn_mode == SCORR_BN_BATCH, SCORR_EINVAL,
+                  "backbone: unknown batch-norm mode %d", (int)c->bn_mode);
+    SCORR_REQUIRE(c->bn_groups >= 1 && c->batch % c->bn_groups == 0, SCORR_EINVAL,
+                  "backbone: bn_groups must divide the batch, found %d groups for batch %d",
+                  c->bn_groups, c->batch);
+    SCORR_REQUIRE(!c->input_grad || c->grad, SCORR_EINVAL,
+                  "backbone: an input gradient needs grad on");
+done:
+    return err;
+}
+
+int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_config *cfg,
+                       struct scorr_params *table, const char *prefix)
+{
+    int err = 0, blocks[3] = {0}, bott = 0;
+    char pfx[2 * SCORR_PARAM_NAME];
+    memset(net, 0, sizeof *net);
+    SCORR_TRY(check_config(cfg));
+    layout(cfg->depth, blocks, &bott);
+    net->cfg = *cfg;
+    net->training = 1;
+    const int N = cfg->batch, S = cfg->image_size, w = cfg->width, exp = bott ? 4 : 1;
+    struct scorr_conv2d_shape cs = {.n = N, .h = S, .w = S, .c = 3, .k = w, .kh = 7, .kw = 7,
+                                    .stride = 2, .pad = 3, .prec = cfg->prec};
+    unsigned sflags = cfg->grad ? SCORR_CONV_BWD_WEIGHTS : 0;
+    if (cfg->input_grad) sflags |= SCORR_CONV_BWD_DATA;
+    SCORR_TRY(scorr_cbn_build(&net->stem, &cs, cfg->bn_groups, cfg->bn_mode, sflags, table, prefix,
+                              "conv1", "bn1"));
+    net->pool = (struct scorr_pool_shape){.n = N, .h = net->stem.conv.ho, .w = net->stem.conv.wo,
+                                          .c = w, .k = 3, .stride = 2, .pad = 1};
+    SCORR_TRY(scorr_maxpool_check(&net->pool, "maxpool"));
+    net->nblocks = blocks[0] + blocks[1] + blocks[2];
+    net->blocks = calloc((size_t)net->nblocks, sizeof *net->blocks);
+    net->bout = calloc((size_t)net->nblocks, sizeof *net->bout);
+    SCORR_REQUIRE(net->blocks && net->bout, SCORR_ENOMEM, "backbone: out of memory");
+    int h = scorr_pool_out(net->pool.h, 3, 2, 1), wd = scorr_pool_out(net->pool.w, 3, 2, 1);
+    int inplanes = w, k = 0;
+    for (int l = 0; l < 3; l++) {
+        const int planes = w << l;
+        for (int bi = 0; bi < blocks[l]; bi++, k++) {
+            const int stride = bi == 0 && l > 0 ? 2 : 1;
+            struct scorr_resblock_config bc = {
+                .bottleneck = bott, .n = N, .h = h, .w = wd, .inplanes = inplanes,
+                .planes = planes, .stride = stride,
+                .downsample = bi == 0 && (stride != 1 || inplanes != planes * exp),
+                .relu_out = k != net->nblocks - 1, .bn_groups = cfg->bn_groups,
+                .bn_mode = cfg->bn_mode, .grad = cfg->grad, .input_grad = cfg->grad,
+                .prec = cfg->prec};
+            snprintf(pfx, sizeof pfx, "%slayer%d.%d.", prefix, l + 1, bi);
+            SCORR_TRY(scorr_resblock_build(&net->blocks[k], &bc, table, pfx));
+            h = net->blocks[k].ho;
+            wd = net->blocks[k].wo;
+            inplanes = net->blocks[k].cout;
+        }
+    }
+    net->out_h = h;
+    net->out_w = wd;
+    net->out_c = inplanes;
+    /* scratch: the largest of the blocks' and the stem's needs */
+    size_t sc = net->stem.conv.scratch + al(scorr_bn_scratch_floats(&net->stem.bn) * sizeof(float));
+    for (int i = 0; i < net->nblocks; i++)
+        if (net->blocks[i].scratch > sc) sc = net->blocks[i].scratch;
+    net->scratch_bytes = al(sc);
+done:
+    if (err) scorr_resnet_free(net);
+    return err;
+}
+
+void scorr_resnet_free(struct scorr_resnet *net)
+{
+    scorr_conv2d_free(&net->stem.conv);
+    for (int i = 0; net->blocks && i < net->nblocks; i++) scorr_resblock_free(&net->blocks[i]);
+    free(net->blocks);
+    free(net->bout);
+    net->blocks = NULL;
+    net->bout = NULL;
+}
+
+int scorr_resnet_add_params(struct scorr_params *table, int depth, int width, const char *prefix)
+{
+    int err = 0;
+    struct scorr_resnet net;
+    struct scorr_resnet_config cfg;
+    scorr_resnet_config_default(&cfg);
+    cfg.depth = depth;
+    cfg.width = width;
+    cfg.image_size = 32;
+    cfg.grad = 0;
+    SCORR_TRY(scorr_resnet_build(&net, &cfg, table, prefix));
+    scorr_resnet_free(&net);
+done:
+    return err;
+}
+
+static size_t block_out_floats(const struct scorr_resblock *b)
+{
+    return (size_t)b->cfg.n * b->ho * b->wo * b->cout;
+}
+
+void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
+{
+    const int nb = net->nblocks;
+    const struct scorr_pool_shape *ps = &net->pool;
+    const size_t r0n = (size_t)ps->n * ps->h * ps->w * ps->c;
+    const size_t p0n = (size_t)ps->n * scorr_pool_out(ps->h, 3, 2, 1) *
+                       scorr_pool_out(ps->w, 3, 2, 1) * ps->c;
+    struct scorr_cbn *st = &net->stem;
+    st->a = scorr_arena_floats(arena, r0n);
+    st->mean = scorr_arena_floats(arena, (size_t)st->bn.groups * st->bn.c);
+    st->invstd = scorr_arena_floats(arena, (size_t)st->bn.groups * st->bn.c);
+    net->p0 = scorr_arena_floats(arena, p0n);
+    size_t bmax = 0;
+    for (int i = 0; i < nb; i++)
+        if (block_out_floats(&net->blocks[i]) > bmax) bmax = block_out_floats(&net->blocks[i]);
+    if (net->cfg.grad) {
+        net->r0 = scorr_arena_floats(arena, r0n);
+        net->arg = scorr_arena_alloc(arena, p0n * sizeof(int32_t));
+        for (int i = 0; i < nb; i++) scorr_resblock_alloc(&net->blocks[i], arena);
+        for (int i = 0; i < nb - 1; i++)
+            net->bout[i] = scorr_arena_floats(arena, block_out_floats(&net->blocks[i]));
+        /* block-input gradients and the stem's ReLU-output gradient */
+        size_t gmax = bmax > r0n ? bmax : r0n;
+        if (p0n > gmax) gmax = p0n;
+        net->gbuf[0] = scorr_arena_floats(arena, gmax);
+        net->gbuf[1] = scorr_arena_floats(arena, gmax);
+    } else {
+        /* forward only: the stem BN runs in place, block outputs ping-pong */
+        net->r0 = st->a;
+        net->arg = NULL;
+        float *pp[2] = {scorr_arena_floats(arena, bmax), scorr_arena_floats(arena, bmax)};
+        for (int i = 0; i < nb - 1; i++) net->bout[i] = pp[i % 2];
+    }
+    net->scratch = scorr_arena_alloc(arena, net->scratch_bytes);
+}
+
+void scorr_resnet_set_training(struct scorr_resnet *net, int on) { net->training = on != 0; }
+
+void scorr_resnet_forward(struct scorr_resnet *net, float *features, const float *images,
+                          float *params)
+{
+    SCORR_ASSERT(features && images && params && net->scratch);
+    const enum scorr_bn_mode mode = net->training ? net->cfg.bn_mode : SCORR_BN_FROZEN;
+    struct scorr_cbn *st = &net->stem;
+    void *cscr = net->scratch;
+    float *bscr = (float *)((char *)net->scratch + net->stem.conv.scratch);
+    /* stem: r0 = relu(bn1(conv1(images))), p0 = maxpool(r0) */
+    scorr_conv2d_forward(&st->conv, st->a, images, params + st->o_w, NULL, cscr);
+    scorr_bn_forward(net->r0, st->mean, st->invstd, st->a, NULL, params + st->o_g,
+                     params + st->o_b, params + st->o_rm, params + st->o_rv, mode, 1, &st->bn,
+                     bscr);
+    scorr_maxpool_forward(net->p0, net->arg, net->r0, &net->pool);
+    const float *x = net->p0;
+    for (int i = 0; i < net->nblocks; i++) {
+        float *out = i == net->nblocks - 1 ? features : net->bout[i];
+        scorr_resblock_forward(&net->blocks[i], out, x, params, mode, net->scratch);
+        x = out;
+    }
+}
+
+void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimages,
+                           const float *dfeatures, const float *images, const float *params)
+{
+    SCORR_ASSERT(net->cfg.grad && (!dimages || net->cfg.input_grad));
+    SCORR_ASSERT(grads && dfeatures && images && params);
+    const int nb = net->nblocks;
+    const float *dcur = dfeatures;
+    for (int i = nb - 1; i >= 0; i--) {
+        float *dx = net->gbuf[i % 2];
+        const float *x = i ? net->bout[i - 1] : net->p0;
+        const float *out = i == nb - 1 ? NULL : net->bout[i];
+        scorr_resblock_backward(&net->blocks[i], dx, grads, dcur, x, out, params, SCORR_GRAD_SET,
+                                net->scratch);
+        dcur = dx;
+    }
+    /* p0 = maxpool(r0), r0 = relu(bn1(a0)), a0 = conv1(images) */
+    float *dr0 = net->gbuf[1];
+    struct scorr_cbn *st = &net->stem;
+    const enum scorr_bn_mode mode = net->blocks[0].last_mode;
+    void *cscr = net->scratch;
+    float *bscr = (float *)((char *)net->scratch + net->stem.conv.scratch);
+    scorr_maxpool_backward(dr0, dcur, net->arg, &net->pool, SCORR_GRAD_SET);
+    scorr_bn_backward(dr0, NULL, grads + st->o_g, grads + st->o_b, dr0, net->r0, st->a,
+                      params + st->o_g, st->mean, st->invstd, mode, 1, SCORR_GRAD_SET, &st->bn,
+                      bscr);
+    scorr_conv2d_backward(&st->conv, dimages, grads + st->o_w, NULL, dr0, images,
+                          params + st->o_w, SCORR_GRAD_ADD, cscr);
+}
