@@ -1,0 +1,64 @@
+/* SCorrSAN: the ResNet backbone cut after layer3, the efficient spatial context
+ * encoder, correlation, mutual nearest-neighbour filter, upsampling and
+ * soft-argmax (DESIGN section 2), as one object that owns its parameter table,
+ * its flat parameter and gradient buffers and an activation arena sized at
+ * creation. Forward and backward never allocate. Local (no communication):
+ * the trainer reduces gradients itself over the flat gradient buffer. */
+#ifndef SCORR_MODEL_H
+#define SCORR_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scorr/params.h"
+
+struct scorr_model_config {
+    int depth;           /* 18 | 34 | 50 | 101 */
+    int width;           /* ResNet base width; 64 = torchvision */
+    int bn_batch;        /* 1: batch statistics when training (running stats updated);
+                          * 0: frozen running statistics */
+    int freeze_backbone; /* 1: no backbone gradients, no backward below the head */
+    int sce_enabled;     /* 0: the raw feature goes to the correlation */
+    int sce_kernel;      /* odd */
+    int sce_channels;
+    int upsample;        /* correlation upsampling factor; 4 = HR loss, 1 = none */
+    float temperature;   /* soft-argmax beta */
+    int image_size;      /* S: input images are S x S, S a multiple of 16 */
+    int batch;           /* pairs per forward call (B) */
+    int training;        /* 1: keep what backward needs; 0: inference only (smaller arena) */
+};
+
+struct scorr_model;
+
+/* Build the model: parameter table, buffers (parameters initialised from
+ * `seed` as torchvision / PyTorch would), activation arena. Errors: bad
+ * config values, out of memory (with the size). */
+int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
+                       struct scorr_model **out);
+void scorr_model_free(struct scorr_model *m);
+
+const struct scorr_model_config *scorr_model_config(const struct scorr_model *m);
+const struct scorr_params *scorr_model_params(const struct scorr_model *m);
+struct scorr_params *scorr_model_params_mut(struct scorr_model *m);
+float *scorr_model_weights(struct scorr_model *m); /* flat, table->total floats */
+float *scorr_model_grads(struct scorr_model *m);   /* flat, same offsets */
+int scorr_model_grid(const struct scorr_model *m); /* G = (S / 16) * upsample */
+size_t scorr_model_arena_bytes(const struct scorr_model *m);
+
+/* Training mode: batch-norm batch statistics (when configured) and saved
+ * activations. Eval mode: running statistics. A model created with
+ * training = 0 cannot be switched to training. */
+void scorr_model_set_training(struct scorr_model *m, int on);
+
+/* Forward B pairs. src, trg: (B, S, S, 3) float, ImageNet-normalised, NHWC.
+ * Returns the flow (B, G, G, 2): target grid -> source, (x, y) in grid units;
+ * owned by the model, valid until the next forward. */
+const float *scorr_model_forward(struct scorr_model *m, const float *src, const float *trg);
+
+/* Backward of the last forward: dflow (B, G, G, 2); ADDS into the gradient buffer. */
+void scorr_model_backward(struct scorr_model *m, const float *dflow);
+
+/* Zero the gradient buffer. */
+void scorr_model_zero_grad(struct scorr_model *m);
+
+#endif

@@ -1,0 +1,176 @@
+/* SCorrSAN = ResNet backbone cut after layer3 (resnet.h) + correspondence
+ * head (head.h), with one parameter table, flat buffers and one arena
+ * (include/scorr/model.h).
+ *
+ * The backbone runs once on 2B images, sources first: with batch-statistics
+ * batch norm it normalises each half separately (bn_groups = 2), as the
+ * reference does by calling it once per side. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scorr/arena.h"
+#include "scorr/error.h"
+#include "scorr/head.h"
+#include "scorr/model.h"
+#include "scorr/resnet.h"
+
+#define BACKBONE_PREFIX "feature_extraction.backbone."
+
+struct scorr_model {
+    struct scorr_model_config cfg;
+    struct scorr_params table;
+    float *w, *g;            /* flat parameters and gradients */
+    struct scorr_resnet net;
+    struct scorr_head head;
+    struct scorr_arena arena;
+    float *images;           /* (2B, S, S, 3): sources then targets */
+    float *feat, *dfeat;     /* (2B, h, w, C) */
+    float *flow;             /* (B, G, G, 2) */
+    size_t img_floats, feat_floats;
+    int training, built_net, built_head;
+};
+
+static int check_config(const struct scorr_model_config *c)
+{
+    int err = 0;
+    SCORR_REQUIRE(c->batch >= 1, SCORR_EINVAL, "model: batch must be >= 1, found %d", c->batch);
+    SCORR_REQUIRE(c->image_size >= 16 && c->image_size % 16 == 0, SCORR_EINVAL,
+                  "model: image size must be a positive multiple of 16, found %d", c->image_size);
+    SCORR_REQUIRE(c->upsample >= 1, SCORR_EINVAL, "model: upsample must be >= 1, found %d",
+                  c->upsample);
+    SCORR_REQUIRE(c->temperature > 0, SCORR_EINVAL, "model: temperature must be > 0, found %g",
+                  (double)c->temperature);
+done:
+    return err;
+}
+
+static void plan(struct scorr_model *m, struct scorr_arena *a)
+{
+    scorr_resnet_alloc(&m->net, a);
+    scorr_head_alloc(&m->head, a);
+    m->images = scorr_arena_floats(a, m->img_floats);
+    m->feat = scorr_arena_floats(a, m->feat_floats);
+    m->dfeat = m->cfg.training && !m->cfg.freeze_backbone ? scorr_arena_floats(a, m->feat_floats)
+                                                           : NULL;
+    m->flow = scorr_arena_floats(a, (size_t)m->cfg.batch * scorr_model_grid(m) *
+                                        scorr_model_grid(m) * 2);
+}
+
+int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
+                       struct scorr_model **out)
+{
+    int err = 0;
+    struct scorr_model *m = NULL;
+    *out = NULL;
+    SCORR_TRY(check_config(cfg));
+    m = calloc(1, sizeof *m);
+    SCORR_REQUIRE(m, SCORR_ENOMEM, "out of memory");
+    m->cfg = *cfg;
+    m->training = cfg->training;
+    scorr_params_init(&m->table);
+
+    struct scorr_resnet_config rc;
+    scorr_resnet_config_default(&rc);
+    rc.depth = cfg->depth;
+    rc.width = cfg->width;
+    rc.bn_mode = cfg->bn_batch ? SCORR_BN_BATCH : SCORR_BN_FROZEN;
+    rc.bn_groups = 2;
+    rc.batch = 2 * cfg->batch;
+    rc.image_size = cfg->image_size;
+    rc.grad = cfg->training && !cfg->freeze_backbone;
+    rc.input_grad = 0;
+    SCORR_TRY(scorr_resnet_build(&m->net, &rc, &m->table, BACKBONE_PREFIX));
+    m->built_net = 1;
+
+    struct scorr_head_config hc;
+    scorr_head_config_default(&hc);
+    hc.batch = cfg->batch;
+    hc.h = hc.w = cfg->image_size / 16;
+    hc.channels = m->net.out_c;
+    hc.sce = cfg->sce_enabled;
+    hc.sce_kernel = cfg->sce_kernel;
+    hc.sce_out = cfg->sce_channels;
+    hc.up = cfg->upsample;
+    hc.beta = cfg->temperature;
+    hc.inference_only = !cfg->training;
+    SCORR_TRY(scorr_head_build(&m->head, &hc, &m->table));
+    m->built_head = 1;
+
+    m->img_floats = (size_t)2 * cfg->batch * cfg->image_size * cfg->image_size * 3;
+    m->feat_floats = (size_t)2 * cfg->batch * m->net.out_h * m->net.out_w * m->net.out_c;
+    struct scorr_arena p;
+    scorr_arena_plan(&p);
+    plan(m, &p);
+    SCORR_TRY(scorr_arena_init(&m->arena, p.peak, "model activations"));
+    plan(m, &m->arena);
+
+    m->w = scorr_aligned_calloc(m->table.total * sizeof(float));
+    m->g = scorr_aligned_calloc(m->table.total * sizeof(float));
+    SCORR_REQUIRE(m->w && m->g, SCORR_ENOMEM, "cannot allocate %.1f MiB for the parameters",
+                  2.0 * (double)m->table.total * sizeof(float) / (1 << 20));
+    scorr_params_initialise(&m->table, m->w, seed);
+    scorr_model_set_training(m, cfg->training);
+    *out = m;
+    m = NULL;
+done:
+    if (m) scorr_model_free(m);
+    return err;
+}
+
+void scorr_model_free(struct scorr_model *m)
+{
+    if (!m) return;
+    if (m->built_net) scorr_resnet_free(&m->net);
+    scorr_arena_free(&m->arena);
+    scorr_aligned_free(m->w);
+    scorr_aligned_free(m->g);
+    scorr_params_free(&m->table);
+    free(m);
+}
+
+const struct scorr_model_config *scorr_model_config(const struct scorr_model *m) { return &m->cfg; }
+const struct scorr_params *scorr_model_params(const struct scorr_model *m) { return &m->table; }
+struct scorr_params *scorr_model_params_mut(struct scorr_model *m) { return &m->table; }
+float *scorr_model_weights(struct scorr_model *m) { return m->w; }
+float *scorr_model_grads(struct scorr_model *m) { return m->g; }
+int scorr_model_grid(const struct scorr_model *m)
+{
+    return m->cfg.image_size / 16 * m->cfg.upsample;
+}
+size_t scorr_model_arena_bytes(const struct scorr_model *m) { return m->arena.size; }
+
+void scorr_model_set_training(struct scorr_model *m, int on)
+{
+    if (on && !m->cfg.training) on = 0; /* built for inference only */
+    m->training = on;
+    scorr_resnet_set_training(&m->net, on);
+}
+
+const float *scorr_model_forward(struct scorr_model *m, const float *src, const float *trg)
+{
+    const size_t half = m->img_floats / 2, fhalf = m->feat_floats / 2;
+    memcpy(m->images, src, half * sizeof(float));
+    memcpy(m->images + half, trg, half * sizeof(float));
+    scorr_resnet_forward(&m->net, m->feat, m->images, m->w);
+    scorr_head_forward(&m->head, m->w, m->feat, m->feat + fhalf, m->flow);
+    return m->flow;
+}
+
+void scorr_model_backward(struct scorr_model *m, const float *dflow)
+{
+    SCORR_ASSERT(m->cfg.training);
+    const size_t fhalf = m->feat_floats / 2;
+    float *dsrc = NULL, *dtrg = NULL;
+    if (m->dfeat) {
+        memset(m->dfeat, 0, m->feat_floats * sizeof(float));
+        dsrc = m->dfeat;
+        dtrg = m->dfeat + fhalf;
+    }
+    scorr_head_backward(&m->head, m->w, m->g, m->feat, m->feat + fhalf, dflow, dsrc, dtrg);
+    if (m->dfeat) scorr_resnet_backward(&m->net, m->g, NULL, m->dfeat, m->images, m->w);
+}
+
+void scorr_model_zero_grad(struct scorr_model *m)
+{
+    memset(m->g, 0, m->table.total * sizeof(float));
+}
