@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <time.h>
 
-static int g_rank, g_size = 1, g_level = 1;
+static int g_rank, g_size = 1, g_level = 1, g_line_open;
+
+void scorr_log_line_open(int open) { g_line_open = open; }
 
 void scorr_log_set_rank(int rank, int size)
 {
@@ -12,6 +14,8 @@ void scorr_log_set_rank(int rank, int size)
 }
 
 void scorr_log_set_level(int level) { g_level = level; }
+int scorr_log_rank(void) { return g_rank; }
+int scorr_log_size(void) { return g_size; }
 int scorr_log_level(void) { return g_level; }
 
 static void vprint(FILE *f, const char *prefix, const char *fmt, va_list ap)
@@ -25,6 +29,10 @@ static void vprint(FILE *f, const char *prefix, const char *fmt, va_list ap)
 void scorr_info(const char *fmt, ...)
 {
     if (g_rank != 0 || g_level < 1) return;
+    if (g_line_open) {
+        fputc('\n', stdout);
+        g_line_open = 0;
+    }
     va_list ap;
     va_start(ap, fmt);
     vprint(stdout, NULL, fmt, ap);

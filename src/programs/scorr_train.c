@@ -1,0 +1,79 @@
+/* scorr_train: train one experiment (include/scorr/train.h, docs/training.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scorr/comm.h"
+#include "scorr/error.h"
+#include "scorr/train.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: mpirun -np N scorr_train EXPERIMENT.yaml [options]\n"
+          "       scorr_train EXPERIMENT.yaml [options]          (one rank)\n"
+          "\n"
+          "Train one SCorrSAN experiment (variant baseline, st or mt) described by a YAML\n"
+          "experiment file (docs/experiment-config.md). Ranks run data-parallel SGD; mt\n"
+          "splits an even number of ranks into one group per network. A run continues by\n"
+          "itself from the latest checkpoint in its output folder.\n"
+          "\n"
+          "options:\n"
+          "  --stop-after-steps N  write a checkpoint and stop after N steps of this run\n"
+          "                        (as a preemption would; run again to continue)\n"
+          "  --dump-grads FILE     write network A's gradients of this run's first step,\n"
+          "                        summed over its ranks, to FILE (a weights file; for\n"
+          "                        tests and debugging)\n"
+          "  --help                this text\n"
+          "\n"
+          "exit status: 0 finished, 3 stopped early with a checkpoint (resumable),\n"
+          "             1 error, 2 usage\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    struct scorr_comm *world = NULL;
+    struct scorr_train_options opt = {0};
+    const char *config = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--stop-after-steps") && i + 1 < argc) {
+            char *end;
+            opt.stop_after_steps = strtoll(argv[++i], &end, 10);
+            if (*end || opt.stop_after_steps <= 0) {
+                fprintf(stderr, "scorr_train: --stop-after-steps needs a positive integer, got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--dump-grads") && i + 1 < argc) {
+            opt.dump_grads = argv[++i];
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "scorr_train: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!config) {
+            config = argv[i];
+        } else {
+            fprintf(stderr, "scorr_train: one experiment file expected, got '%s' and '%s'\n",
+                    config, argv[i]);
+            return 2;
+        }
+    }
+    if (!config) {
+        usage(stderr);
+        return 2;
+    }
+    if (scorr_comm_init(&argc, &argv, &world)) {
+        scorr_error_print(stderr, "scorr_train");
+        return 1;
+    }
+    int rc = scorr_train_run(world, config, &opt);
+    /* Every rank returns the same status; the lowest rank that failed by
+     * itself (not because a peer did) prints the message. */
+    int own = rc && rc != SCORR_TRAIN_STOPPED && scorr_error_code() != SCORR_EPEER;
+    if (scorr_comm_lowest(world, own) == scorr_comm_rank(world)) scorr_error_print(stderr, "scorr_train");
+    scorr_comm_finalize(world);
+    return rc == 0 ? 0 : rc == SCORR_TRAIN_STOPPED ? 3 : 1;
+}

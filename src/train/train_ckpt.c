@@ -1,0 +1,168 @@
+/* Checkpoints of a run (include/scorr/checkpoint.h holds the format). World
+ * rank 0 writes. With mt over two rank groups, network A lives on group A
+ * and network B on group B: B's first rank sends its state to world rank 0
+ * before a write that needs it. */
+#include <string.h>
+
+#include "scorr/comm.h"
+#include "scorr/error.h"
+#include "scorr/io.h"
+#include "scorr/log.h"
+#include "trainer_internal.h"
+
+static void fill_meta(const struct trainer *t, struct scorr_ckpt_meta *m)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->variant, sizeof m->variant, "%s", scorr_variant_name(t->cfg.variant));
+    m->epoch = t->epoch;
+    m->steps_in_epoch = t->step_in_epoch;
+    m->step = t->global_step;
+    m->best_epoch = t->best_epoch;
+    m->best_pck = t->best_pck;
+    m->best_peer = t->best_peer;
+    m->seed = (uint64_t)t->cfg.seed;
+}
+
+/* mt over two groups: bring network B's parameters (and, with_opt, its Adam
+ * state) from world rank N/2 to world rank 0's other_* buffers. Collective
+ * over those two ranks; a no-op elsewhere. */
+static int fetch_peer(struct trainer *t, int with_opt)
+{
+    int err = 0;
+    const int src = t->world_size / 2;
+    const struct scorr_params *tab = scorr_model_params(t->nets[0].model);
+    const size_t bytes = tab->total * sizeof(float);
+    if (t->world_rank == src) {
+        struct train_net *n = &t->nets[0];
+        SCORR_TRY(scorr_comm_send(t->world, 0, scorr_model_weights(n->model), bytes));
+        if (with_opt) {
+            SCORR_TRY(scorr_comm_send(t->world, 0, n->opt.m, bytes));
+            SCORR_TRY(scorr_comm_send(t->world, 0, n->opt.v, bytes));
+            SCORR_TRY(scorr_comm_send(t->world, 0, &n->opt.step, sizeof n->opt.step));
+        }
+    } else if (t->world_rank == 0) {
+        SCORR_TRY(scorr_comm_recv(t->world, src, t->other_params, bytes));
+        if (with_opt) {
+            SCORR_TRY(scorr_comm_recv(t->world, src, t->other_opt.m, bytes));
+            SCORR_TRY(scorr_comm_recv(t->world, src, t->other_opt.v, bytes));
+            SCORR_TRY(scorr_comm_recv(t->world, src, &t->other_opt.step, sizeof t->other_opt.step));
+        }
+    }
+done:
+    return err;
+}
+
+static struct scorr_ckpt_net ckpt_net(struct train_net *n)
+{
+    struct scorr_ckpt_net c = {scorr_model_params(n->model), scorr_model_weights(n->model), &n->opt};
+    return c;
+}
+
+int train_save_checkpoint(struct trainer *t)
+{
+    int err = 0, local = 0;
+    if (t->mt_split) SCORR_TRY(fetch_peer(t, 1));
+    if (t->world_rank == 0) {
+        struct scorr_ckpt_meta meta;
+        fill_meta(t, &meta);
+        struct scorr_ckpt_net a = ckpt_net(&t->nets[0]), peer;
+        const struct scorr_ckpt_net *pp = NULL;
+        if (t->n_nets == 2) {
+            peer = ckpt_net(&t->nets[1]);
+            pp = &peer;
+        } else if (t->mt_split) {
+            peer.table = a.table;
+            peer.params = t->other_params;
+            peer.opt = &t->other_opt;
+            pp = &peer;
+        }
+        char path[4096];
+        local = scorr_ckpt_save(t->cfg.output, &meta, t->config_yaml, &a, pp,
+                                t->cfg.checkpoint.keep_last, path);
+        if (!local) scorr_debug("checkpoint: %s", path);
+    }
+    SCORR_TRY(scorr_comm_agree(t->world, local));
+done:
+    return err;
+}
+
+int train_save_best(struct trainer *t, int which)
+{
+    int err = 0, local = 0;
+    const float *params = NULL;
+    if (t->mt_split && which == 1) SCORR_TRY(fetch_peer(t, 0));
+    if (t->world_rank == 0) {
+        if (t->mt_split)
+            params = which == 1 ? t->other_params : scorr_model_weights(t->nets[0].model);
+        else
+            params = scorr_model_weights(t->nets[which].model);
+        struct scorr_ckpt_meta meta;
+        fill_meta(t, &meta);
+        struct scorr_ckpt_net net = {scorr_model_params(t->nets[0].model), (float *)params, NULL};
+        local = scorr_ckpt_save_best(t->cfg.output, &meta, t->config_yaml, &net);
+    }
+    SCORR_TRY(scorr_comm_agree(t->world, local));
+done:
+    return err;
+}
+
+int train_save_init(struct trainer *t)
+{
+    int err = 0, local = 0;
+    if (t->world_rank == 0) {
+        struct scorr_ckpt_meta meta;
+        fill_meta(t, &meta);
+        struct scorr_ckpt_net net = {scorr_model_params(t->nets[0].model),
+                                     scorr_model_weights(t->nets[0].model), NULL};
+        char path[4096];
+        local = scorr_path_join(path, sizeof path, t->cfg.output, "init.h5");
+        if (!local) local = scorr_ckpt_write(path, &meta, t->config_yaml, &net, NULL);
+    }
+    SCORR_TRY(scorr_comm_agree(t->world, local));
+done:
+    return err;
+}
+
+int train_try_resume(struct trainer *t, int *resumed)
+{
+    int err = 0, local = 0, found = 0;
+    char path[4096] = "";
+    *resumed = 0;
+    if (t->world_rank == 0) local = scorr_ckpt_find_latest(t->cfg.output, path, sizeof path, &found);
+    SCORR_TRY(scorr_comm_agree(t->world, local));
+    SCORR_TRY(scorr_comm_bcast(t->world, &found, sizeof found, 0));
+    if (!found) goto done;
+    SCORR_TRY(scorr_comm_bcast(t->world, path, sizeof path, 0));
+
+    struct scorr_ckpt_meta meta;
+    struct scorr_ckpt_net mine = ckpt_net(&t->nets[0]), second, other;
+    const struct scorr_ckpt_net *a = &mine, *peer = NULL;
+    if (t->n_nets == 2) {
+        second = ckpt_net(&t->nets[1]);
+        peer = &second;
+    } else if (t->mt_split) {
+        other.table = mine.table;
+        other.params = t->other_params;
+        other.opt = &t->other_opt;
+        if (t->nets[0].id == 0) {
+            peer = &other;
+        } else {
+            a = &other;
+            peer = &mine;
+        }
+    }
+    local = scorr_ckpt_load(path, &t->cfg, &meta, (struct scorr_ckpt_net *)a,
+                            (struct scorr_ckpt_net *)peer);
+    SCORR_TRY(scorr_comm_agree(t->world, local));
+    t->epoch = (int)meta.epoch;
+    t->step_in_epoch = meta.steps_in_epoch;
+    t->global_step = meta.step;
+    t->best_epoch = (int)meta.best_epoch;
+    t->best_pck = meta.best_pck;
+    t->best_peer = (int)meta.best_peer;
+    *resumed = 1;
+    scorr_info("resuming from %s (epoch %d, step %lld of the epoch, global step %lld)", path,
+               t->epoch, (long long)t->step_in_epoch, (long long)t->global_step);
+done:
+    return err;
+}

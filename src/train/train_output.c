@@ -1,0 +1,158 @@
+/* The run's output files, written by world rank 0 only:
+ *   steps.csv    one row per network per step (long format for pandas)
+ *   epochs.csv   one row per network per epoch: mean losses, validation PCK
+ *   summary.json the final (or current) summary the table generator reads
+ * Rows are flushed as they are written; a resumed run first drops the rows
+ * past the checkpoint it resumed from, so the files never hold a step twice. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scorr/error.h"
+#include "scorr/io.h"
+#include "scorr/log.h"
+#include "trainer_internal.h"
+
+#define STEPS_HEADER "step,epoch,iter,net,loss,loss_gt,loss_pseudo,pseudo_weight,keep_ratio,lr_head,lr_backbone\n"
+#define EPOCHS_HEADER "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,lr_head,lr_backbone,seconds\n"
+
+/* Keep the header and the rows whose first column is < limit. */
+static int truncate_rows(const char *path, long long limit)
+{
+    int err = 0;
+    char *data = NULL, *out = NULL;
+    size_t len = 0, k = 0;
+    if (!scorr_exists(path)) return 0;
+    SCORR_TRY(scorr_read_file(path, &data, &len));
+    out = malloc(len + 1);
+    SCORR_REQUIRE(out, SCORR_ENOMEM, "out of memory rewriting '%s'", path);
+    int first = 1;
+    for (char *line = data; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
+        if (first || atoll(line) < limit) {
+            memcpy(out + k, line, n);
+            k += n;
+        }
+        first = 0;
+        line += n;
+    }
+    SCORR_TRY(scorr_write_file_atomic(path, out, k));
+done:
+    free(data);
+    free(out);
+    return err;
+}
+
+static int open_csv(const char *dir, const char *name, const char *header, long long keep_below,
+                    int resumed, FILE **f)
+{
+    int err = 0;
+    char path[4096];
+    SCORR_TRY(scorr_path_join(path, sizeof path, dir, name));
+    if (resumed) SCORR_TRY(truncate_rows(path, keep_below));
+    int exists = resumed && scorr_exists(path);
+    *f = fopen(path, exists ? "a" : "w");
+    SCORR_REQUIRE(*f, SCORR_EIO, "cannot open '%s' for writing", path);
+    if (!exists) fputs(header, *f);
+    fflush(*f);
+done:
+    return err;
+}
+
+int train_output_open(struct trainer *t, int resumed)
+{
+    int err = 0;
+    if (t->world_rank != 0) return 0;
+    SCORR_TRY(open_csv(t->cfg.output, "steps.csv", STEPS_HEADER, (long long)t->global_step + 1,
+                       resumed, &t->steps_csv));
+    SCORR_TRY(open_csv(t->cfg.output, "epochs.csv", EPOCHS_HEADER, (long long)t->epoch, resumed,
+                       &t->epochs_csv));
+done:
+    return err;
+}
+
+/* Rows of the networks in rank 0's process: in mt over two groups the peer's
+ * losses are not sent every step, so steps.csv has network A's rows only;
+ * epochs.csv has both (shared at the epoch end). */
+void train_output_step(struct trainer *t)
+{
+    if (!t->steps_csv) return;
+    for (int k = 0; k < t->n_nets; k++) {
+        const struct train_net *n = &t->nets[k];
+        fprintf(t->steps_csv, "%lld,%d,%lld,%d,%.6g,%.6g,%.6g,%g,%.6g,%.6g,%.6g\n",
+                (long long)t->global_step, t->epoch, (long long)t->step_in_epoch, n->id, n->loss,
+                n->loss_gt, n->loss_pseudo, t->lambda, t->ratio, t->lr[0], t->lr[1]);
+    }
+    fflush(t->steps_csv);
+}
+
+void train_output_epoch(struct trainer *t, double seconds)
+{
+    if (!t->epochs_csv) return;
+    for (int id = 0; id < (t->cfg.variant == SCORR_VARIANT_MT ? 2 : 1); id++) {
+        const double *l = t->epoch_loss[id];
+        fprintf(t->epochs_csv, "%d,%d,%.6g,%.6g,%.6g,", t->epoch, id, l[0], l[1], l[2]);
+        if (t->val_last[id] >= 0)
+            fprintf(t->epochs_csv, "%.4f,", t->val_last[id]);
+        else
+            fputs(",", t->epochs_csv);
+        fprintf(t->epochs_csv, "%g,%.6g,%.6g,%.6g,%.1f\n", t->lambda, t->ratio, t->lr[0],
+                t->lr[1], seconds);
+    }
+    fflush(t->epochs_csv);
+}
+
+int train_output_summary(struct trainer *t, int finished, double seconds)
+{
+    int err = 0;
+    char *text = NULL;
+    cJSON *j = NULL;
+    if (t->world_rank != 0) return 0;
+    j = cJSON_CreateObject();
+    SCORR_REQUIRE(j, SCORR_ENOMEM, "out of memory writing the summary");
+    cJSON_AddStringToObject(j, "format", "scorr-summary");
+    cJSON_AddNumberToObject(j, "version", 1);
+    cJSON_AddStringToObject(j, "name", t->cfg.name);
+    cJSON_AddStringToObject(j, "variant", scorr_variant_name(t->cfg.variant));
+    cJSON_AddStringToObject(j, "config", t->config_path);
+    cJSON_AddBoolToObject(j, "finished", finished);
+    cJSON_AddNumberToObject(j, "epochs", t->cfg.train.epochs);
+    cJSON_AddNumberToObject(j, "epochs_done", t->epoch);
+    cJSON_AddNumberToObject(j, "steps", (double)t->global_step);
+    cJSON_AddNumberToObject(j, "ranks", t->world_size);
+    const char *vs = scorr_config_val_split(&t->cfg);
+    cJSON_AddStringToObject(j, "val_split", vs ? vs : "none");
+    cJSON_AddNumberToObject(j, "val_alpha", t->cfg.validation.alpha);
+    if (t->best_epoch >= 0) {
+        cJSON_AddNumberToObject(j, "best_epoch", t->best_epoch);
+        cJSON_AddNumberToObject(j, "best_val_pck", t->best_pck);
+        cJSON_AddNumberToObject(j, "best_peer", t->best_peer);
+    } else {
+        cJSON_AddNullToObject(j, "best_epoch");
+        cJSON_AddNullToObject(j, "best_val_pck");
+        cJSON_AddNullToObject(j, "best_peer");
+    }
+    cJSON_AddStringToObject(j, "best_checkpoint", t->best_epoch >= 0 ? "best.h5" : "");
+    cJSON_AddNumberToObject(j, "seconds", seconds);
+    double tot = t->t_compute > 0 ? t->t_compute : 1;
+    cJSON_AddNumberToObject(j, "comm_fraction", t->t_comm / tot);
+    text = cJSON_Print(j);
+    SCORR_REQUIRE(text, SCORR_ENOMEM, "out of memory writing the summary");
+    char path[4096];
+    SCORR_TRY(scorr_path_join(path, sizeof path, t->cfg.output, "summary.json"));
+    size_t n = strlen(text);
+    text[n] = '\n';
+    SCORR_TRY(scorr_write_file_atomic(path, text, n + 1));
+done:
+    cJSON_Delete(j);
+    free(text);
+    return err;
+}
+
+void train_output_close(struct trainer *t)
+{
+    if (t->steps_csv) fclose(t->steps_csv);
+    if (t->epochs_csv) fclose(t->epochs_csv);
+    t->steps_csv = t->epochs_csv = NULL;
+}

@@ -1,0 +1,182 @@
+/* One optimiser step of every network in this process (DESIGN section 2):
+ *
+ *   L = L_gt + lambda * L_pseudo
+ *   L_gt     = sum over labelled positions of ||flow - gt||  / (labelled positions of the global batch)
+ *   L_pseudo = sum over selected positions of ||flow - pseudo|| / (selected positions of the global batch)
+ *
+ * Pseudo-labels: the teacher's flow (st) or the peer's (mt), detached;
+ * candidates are the label mask dilated by a K x K box (or every position);
+ * selection keeps the fraction r of candidates with the smallest loss over the
+ * whole global mini-batch, ranked by the peer's loss in mt (crossed, as in
+ * co-teaching) and by the network's own loss in st. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scorr/comm.h"
+#include "scorr/error.h"
+#include "scorr/log.h"
+#include "scorr/loss.h"
+#include "scorr/weights.h"
+#include "trainer_internal.h"
+
+/* Keep the values at candidate positions, in position order (in place). */
+static int compact(float *v, const uint8_t *cand, size_t n)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cand[i]) v[k++] = v[i];
+    return k;
+}
+
+static void scatter_keep(uint8_t *mask, const uint8_t *keep, const uint8_t *cand, size_t n)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++) mask[i] = cand[i] ? keep[k++] : 0;
+}
+
+int train_step(struct trainer *t, const struct scorr_batch *b)
+{
+    int err = 0;
+    const size_t npos = (size_t)t->B * t->G * t->G;
+    const struct scorr_flow_shape fs = {t->B, t->G, t->G};
+    const int pseudo = t->lambda > 0 && t->cfg.variant != SCORR_VARIANT_BASELINE;
+    double t0 = scorr_now();
+
+    /* 1. Forward every local network. */
+    for (int k = 0; k < t->n_nets; k++) {
+        struct train_net *n = &t->nets[k];
+        const float *f = scorr_model_forward(n->model, b->src, b->trg);
+        memcpy(n->flow, f, t->flow_floats * sizeof *f);
+        n->target = NULL;
+    }
+
+    /* 2. Pseudo-label targets. */
+    if (pseudo) {
+        if (t->cfg.variant == SCORR_VARIANT_ST) {
+            const float *f = scorr_model_forward(t->teacher, b->src, b->trg);
+            memcpy(t->teacher_flow, f, t->flow_floats * sizeof *f);
+            t->nets[0].target = t->teacher_flow;
+        } else if (t->n_nets == 2) {
+            t->nets[0].target = t->nets[1].flow;
+            t->nets[1].target = t->nets[0].flow;
+        } else {
+            double c0 = scorr_now();
+            SCORR_TRY(scorr_comm_sendrecv(t->world, t->partner, t->nets[0].flow, t->peer_flow,
+                                          t->flow_floats * sizeof(float)));
+            t->t_comm += scorr_now() - c0;
+            t->nets[0].target = t->peer_flow;
+        }
+        scorr_mask_dilate(t->cand, b->mask,
+                          t->cfg.pseudo.dilation_kernel > 0 ? t->cfg.pseudo.dilation_kernel
+                                                            : SCORR_DILATE_NONE,
+                          &fs);
+    }
+
+    /* 3. Per-network losses and the selection. */
+    double red[1 + 2 * 2] = {0}; /* labelled count, then (gt sum, pseudo sum) per net */
+    int64_t num_keep[2] = {0, 0};
+    for (int k = 0; k < t->n_nets; k++) {
+        struct train_net *n = &t->nets[k];
+        int64_t count = 0;
+        double gt_sum = 0;
+        scorr_epe_forward(&gt_sum, &count, n->flow, b->flow, b->mask, &fs);
+        red[0] = (double)count;
+        red[1 + 2 * k] = gt_sum;
+        if (!pseudo) continue;
+        /* the network's own loss at each candidate */
+        scorr_epe_map(n->values, n->flow, n->target, t->cand, &fs);
+        int nc = compact(n->values, t->cand, npos);
+        /* what the selection ranks: the peer's loss in mt, the own loss in st */
+        const float *rank = n->values;
+        if (t->cfg.variant == SCORR_VARIANT_MT) {
+            /* the peer's loss ||peer - me|| at the same candidates */
+            scorr_epe_map(n->rank_values, n->target, n->flow, t->cand, &fs);
+            compact(n->rank_values, t->cand, npos);
+            rank = n->rank_values;
+        }
+        double c0 = scorr_now();
+        SCORR_TRY(scorr_select_small_loss(t->group, &t->sel, rank, nc, t->ratio, n->keep,
+                                          &num_keep[k], NULL));
+        t->t_comm += scorr_now() - c0;
+        scatter_keep(n->keep_mask, n->keep, t->cand, npos);
+        double ps = 0;
+        for (int i = 0; i < nc; i++)
+            if (n->keep[i]) ps += n->values[i];
+        red[2 + 2 * k] = ps;
+    }
+    /* Sums over the group: every rank of it then holds the same losses. */
+    double c1 = scorr_now();
+    SCORR_TRY(scorr_comm_sum_f64(t->group, red, 1 + 2 * (size_t)t->n_nets));
+    t->t_comm += scorr_now() - c1;
+    const double labelled = red[0];
+
+    int bad = 0;
+    /* Fault injection for the test of the NaN path: the loss of this process
+     * (world rank 0 only) becomes NaN at the given global step. */
+    const char *inject = getenv("SCORR_TEST_INJECT_NAN_STEP");
+    int poison = inject && t->world_rank == 0 && atoll(inject) == t->global_step + 1;
+    for (int k = 0; k < t->n_nets; k++) {
+        struct train_net *n = &t->nets[k];
+        n->loss_gt = labelled > 0 ? red[1 + 2 * k] / labelled : 0;
+        n->loss_pseudo = pseudo && num_keep[k] > 0 ? red[2 + 2 * k] / (double)num_keep[k] : 0;
+        n->loss = n->loss_gt + t->lambda * n->loss_pseudo;
+        if (poison) n->loss = NAN;
+        if (!isfinite(n->loss)) bad = 1;
+    }
+    /* A NaN or Inf anywhere stops every rank before any weight changes. */
+    double flag = bad;
+    SCORR_TRY(scorr_comm_max_f64(t->world, &flag, 1));
+    if (flag > 0) {
+        err = scorr_error_set(SCORR_ENUMERIC, __FILE__, __LINE__, __func__,
+                              "the training loss became NaN or Inf at epoch %d, step %lld of the "
+                              "epoch (global step %lld); no weights were updated and the last "
+                              "checkpoint is the last good state",
+                              t->epoch, (long long)t->step_in_epoch, (long long)t->global_step + 1);
+        scorr_error_hint("lower optim.lr / optim.lr_backbone, or set optim.grad_clip");
+        goto done;
+    }
+
+    /* 4. Backward, gradient sum over the group, AdamW. */
+    for (int k = 0; k < t->n_nets; k++) {
+        struct train_net *n = &t->nets[k];
+        const struct scorr_params *tab = scorr_model_params(n->model);
+        float *grads = scorr_model_grads(n->model);
+        memset(n->dflow, 0, t->flow_floats * sizeof *n->dflow);
+        scorr_epe_backward(n->dflow, n->flow, b->flow, b->mask, 1.0, labelled, &fs);
+        if (pseudo)
+            scorr_epe_backward(n->dflow, n->flow, n->target, n->keep_mask, t->lambda,
+                               (double)num_keep[k], &fs);
+        scorr_model_zero_grad(n->model);
+        scorr_model_backward(n->model, n->dflow);
+        if (t->group_size > 1) {
+            double c0 = scorr_now();
+            SCORR_TRY(scorr_comm_sum_f32(t->group, grads, tab->total));
+            t->t_comm += scorr_now() - c0;
+        }
+        if (t->dump_grads && t->run_steps == 0 && n->id == 0) {
+            int local = t->group_rank == 0 ? scorr_weights_save(t->dump_grads, tab, grads, "grads") : 0;
+            SCORR_TRY(scorr_comm_agree(t->group, local));
+        }
+        if (t->cfg.optim.grad_clip > 0) SCORR_TRY(scorr_grad_clip(tab, grads, t->cfg.optim.grad_clip, NULL));
+        scorr_adamw_step(&n->opt, tab, scorr_model_weights(n->model), grads, t->lr);
+        if (t->cfg.model.backbone.batchnorm == SCORR_BN_BATCH && t->group_size > 1) {
+            /* Batch statistics differ per rank: keep the running statistics
+             * identical on every rank of the group by averaging them. */
+            float *w = scorr_model_weights(n->model);
+            for (int i = 0; i < tab->n; i++) {
+                const struct scorr_param *e = &tab->p[i];
+                if (e->kind != SCORR_PARAM_BUFFER) continue;
+                SCORR_TRY(scorr_comm_sum_f32(t->group, w + e->offset, e->numel));
+                for (size_t j = 0; j < e->numel; j++) w[e->offset + j] /= (float)t->group_size;
+            }
+        }
+        n->sum_loss_gt += n->loss_gt;
+        n->sum_loss_pseudo += n->loss_pseudo;
+        n->sum_loss += n->loss;
+        n->epoch_steps++;
+    }
+    t->t_compute += scorr_now() - t0;
+done:
+    return err;
+}

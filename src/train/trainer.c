@@ -1,0 +1,417 @@
+/* scorr_train: set-up, the epoch loop, resume and preemption
+ * (include/scorr/train.h). Every check that can fail because of user input
+ * runs before training starts and fails on every rank together
+ * (scorr_comm_agree), so no rank is left waiting in a collective. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "scorr/arena.h"
+#include "scorr/comm.h"
+#include "scorr/dataset.h"
+#include "scorr/error.h"
+#include "scorr/io.h"
+#include "scorr/log.h"
+#include "scorr/schedule.h"
+#include "scorr/signals.h"
+#include "scorr/train.h"
+#include "scorr/weights.h"
+#include "trainer_internal.h"
+
+static void model_config(const struct scorr_config *c, int batch, int training,
+                         struct scorr_model_config *m)
+{
+    memset(m, 0, sizeof *m);
+    m->depth = c->model.backbone.depth;
+    m->width = c->model.backbone.width;
+    m->bn_batch = c->model.backbone.batchnorm == SCORR_BN_BATCH;
+    m->freeze_backbone = c->model.backbone.freeze;
+    m->sce_enabled = c->model.sce.enabled;
+    m->sce_kernel = c->model.sce.kernel;
+    m->sce_channels = c->model.sce.channels;
+    m->upsample = c->model.upsample;
+    m->temperature = (float)c->model.temperature;
+    m->image_size = c->data.image_size;
+    m->batch = batch;
+    m->training = training;
+}
+
+/* The MPI layout: groups, partner, local batch. Same decision on every rank. */
+static int plan_layout(struct trainer *t)
+{
+    int err = 0;
+    const struct scorr_config *c = &t->cfg;
+    int N = t->world_size;
+    t->mt_split = c->variant == SCORR_VARIANT_MT && N > 1;
+    if (t->mt_split && N % 2) {
+        SCORR_FAIL(SCORR_EINVAL,
+                   "%s: variant mt runs its two networks on two equal rank groups; %d ranks "
+                   "cannot be split in two",
+                   t->config_path, N);
+    }
+    int group_size = t->mt_split ? N / 2 : N;
+    if (c->train.batch_size % group_size) {
+        SCORR_FAIL(SCORR_EINVAL,
+                   "%s: train.batch_size %d is not divisible by the %d ranks of a data-parallel "
+                   "group (%d ranks%s)",
+                   t->config_path, c->train.batch_size, group_size, N,
+                   t->mt_split ? ", two groups for mt" : "");
+    }
+    t->B = c->train.batch_size / group_size;
+    SCORR_REQUIRE(t->B <= 64, SCORR_EINVAL,
+                  "%s: %d pairs per rank and step is more than the supported 64; use more ranks",
+                  t->config_path, t->B);
+    t->n_nets = c->variant == SCORR_VARIANT_MT && !t->mt_split ? 2 : 1;
+    t->S = c->data.image_size;
+done:
+    return err;
+}
+
+/* Checks of the inputs, each with a message naming the file or key. Local. */
+static int check_inputs(struct trainer *t)
+{
+    int err = 0;
+    struct scorr_dataset *ds = NULL;
+    const struct scorr_config *c = &t->cfg;
+    SCORR_TRY(scorr_dataset_open(c->data.file, &ds));
+    const struct scorr_dataset_meta *m = scorr_dataset_meta(ds);
+    SCORR_REQUIRE(m->image_size == c->data.image_size, SCORR_EINVAL,
+                  "%s: data.image_size is %d but the dataset '%s' holds %d x %d images",
+                  t->config_path, c->data.image_size, c->data.file, m->image_size, m->image_size);
+    SCORR_REQUIRE(scorr_dataset_has_split(ds, c->data.train_split), SCORR_EINVAL,
+                  "%s: data.train_split '%s' is not in '%s'", t->config_path, c->data.train_split,
+                  c->data.file);
+    const char *vs = scorr_config_val_split(c);
+    SCORR_REQUIRE(!vs || scorr_dataset_has_split(ds, vs), SCORR_EINVAL,
+                  "%s: validation split '%s' is not in '%s'", t->config_path, vs, c->data.file);
+    if (c->model.backbone.weights[0])
+        SCORR_REQUIRE(scorr_exists(c->model.backbone.weights), SCORR_EIO,
+                      "%s: model.backbone.weights: file '%s' does not exist", t->config_path,
+                      c->model.backbone.weights);
+done:
+    if (ds) scorr_dataset_close(ds);
+    return err;
+}
+
+/* st: the teacher path may name a checkpoint file or a run folder (its best.h5). */
+static void teacher_path(const struct scorr_config *c, char *out, size_t n)
+{
+    struct stat st;
+    if (stat(c->teacher.checkpoint, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(out, n, "%s/best.h5", c->teacher.checkpoint);
+    else
+        snprintf(out, n, "%s", c->teacher.checkpoint);
+}
+
+static int create_net(struct trainer *t, struct train_net *n, int id)
+{
+    int err = 0;
+    struct scorr_model_config mc;
+    model_config(&t->cfg, t->B, 1, &mc);
+    /* Each network has its own initialisation: the seed and the network id. */
+    SCORR_TRY(scorr_model_create(&mc, (uint64_t)t->cfg.seed * 2 + (uint64_t)id, &n->model));
+    n->id = id;
+    if (t->cfg.model.backbone.weights[0])
+        SCORR_TRY(scorr_weights_load(t->cfg.model.backbone.weights, scorr_model_params(n->model),
+                                     scorr_model_weights(n->model), "feature_extraction.backbone.",
+                                     NULL));
+    scorr_params_set_trainable(scorr_model_params_mut(n->model), SCORR_GROUP_BACKBONE,
+                               !t->cfg.model.backbone.freeze);
+    SCORR_TRY(scorr_adamw_init(&n->opt, scorr_model_params(n->model), &t->cfg));
+    size_t npos = (size_t)t->B * t->G * t->G;
+    n->flow = scorr_aligned_calloc(t->flow_floats * sizeof(float));
+    n->dflow = scorr_aligned_calloc(t->flow_floats * sizeof(float));
+    n->values = scorr_aligned_calloc(npos * sizeof(float));
+    n->rank_values = scorr_aligned_calloc(npos * sizeof(float));
+    n->keep = scorr_aligned_calloc(npos);
+    n->keep_mask = scorr_aligned_calloc(npos);
+    SCORR_REQUIRE(n->flow && n->dflow && n->values && n->rank_values && n->keep && n->keep_mask,
+                  SCORR_ENOMEM, "out of memory for the flow buffers");
+    n->val_pck = -1;
+done:
+    return err;
+}
+
+static void free_net(struct train_net *n)
+{
+    if (n->model) scorr_model_free(n->model);
+    scorr_adamw_free(&n->opt);
+    scorr_aligned_free(n->flow);
+    scorr_aligned_free(n->dflow);
+    scorr_aligned_free(n->values);
+    scorr_aligned_free(n->rank_values);
+    scorr_aligned_free(n->keep);
+    scorr_aligned_free(n->keep_mask);
+    memset(n, 0, sizeof *n);
+}
+
+/* Everything a rank builds for itself; failures agreed on by the caller. */
+static int setup_local(struct trainer *t)
+{
+    int err = 0;
+    const struct scorr_config *c = &t->cfg;
+    SCORR_TRY(check_inputs(t));
+    /* data */
+    struct scorr_loader_config lc;
+    scorr_loader_config_train(&lc, c->data.file, c->train.batch_size, (uint64_t)c->seed);
+    lc.split = c->data.train_split;
+    lc.rank = t->group_rank;
+    lc.num_ranks = t->group_size;
+    lc.augment = c->data.augment;
+    lc.apply_flip = c->data.flip;
+    lc.stride = 16 / c->model.upsample;
+    SCORR_REQUIRE(16 % c->model.upsample == 0, SCORR_EINVAL,
+                  "%s: model.upsample %d must divide 16 (the loss grid stride is 16 / upsample)",
+                  t->config_path, c->model.upsample);
+    SCORR_TRY(scorr_loader_open(&lc, &t->loader));
+    t->steps_per_epoch = scorr_loader_steps_per_epoch(t->loader);
+    if (c->train.max_steps_per_epoch > 0 && c->train.max_steps_per_epoch < t->steps_per_epoch)
+        t->steps_per_epoch = c->train.max_steps_per_epoch;
+    const char *vs = scorr_config_val_split(c);
+    if (vs) {
+        struct scorr_loader_config vc;
+        scorr_loader_config_eval(&vc, c->data.file, vs, t->B);
+        vc.stride = lc.stride;
+        SCORR_TRY(scorr_loader_open(&vc, &t->val_loader));
+    }
+    t->G = t->S / lc.stride;
+    t->flow_floats = (size_t)t->B * t->G * t->G * 2;
+    /* networks */
+    int first_id = t->mt_split ? (t->world_rank < t->world_size / 2 ? 0 : 1) : 0;
+    for (int k = 0; k < t->n_nets; k++) SCORR_TRY(create_net(t, &t->nets[k], first_id + k));
+    SCORR_REQUIRE(scorr_model_grid(t->nets[0].model) == t->G, SCORR_EINTERNAL,
+                  "model grid %d != loader grid %d", scorr_model_grid(t->nets[0].model), t->G);
+    if (t->mt_split) {
+        const struct scorr_params *tab = scorr_model_params(t->nets[0].model);
+        t->other_params = scorr_aligned_calloc(tab->total * sizeof(float));
+        SCORR_REQUIRE(t->other_params, SCORR_ENOMEM, "out of memory for the peer's parameters");
+        SCORR_TRY(scorr_adamw_init(&t->other_opt, tab, c));
+        t->peer_flow = scorr_aligned_calloc(t->flow_floats * sizeof(float));
+        SCORR_REQUIRE(t->peer_flow, SCORR_ENOMEM, "out of memory");
+    }
+    if (c->variant == SCORR_VARIANT_ST) {
+        struct scorr_model_config mc;
+        char tp[4096];
+        model_config(c, t->B, 0, &mc);
+        SCORR_TRY(scorr_model_create(&mc, 0, &t->teacher));
+        teacher_path(c, tp, sizeof tp);
+        SCORR_TRY(scorr_ckpt_load_params(tp, "teacher checkpoint", c, 0,
+                                         scorr_model_params(t->teacher),
+                                         scorr_model_weights(t->teacher)));
+        t->teacher_flow = scorr_aligned_calloc(t->flow_floats * sizeof(float));
+        SCORR_REQUIRE(t->teacher_flow, SCORR_ENOMEM, "out of memory");
+    }
+    t->cand = scorr_aligned_calloc((size_t)t->B * t->G * t->G);
+    SCORR_REQUIRE(t->cand, SCORR_ENOMEM, "out of memory");
+    SCORR_TRY(scorr_select_ws_init(&t->sel, (int64_t)c->train.batch_size * t->G * t->G,
+                                   t->group_size));
+done:
+    return err;
+}
+
+static void trainer_free(struct trainer *t)
+{
+    train_output_close(t);
+    for (int k = 0; k < 2; k++) free_net(&t->nets[k]);
+    if (t->teacher) scorr_model_free(t->teacher);
+    if (t->loader) scorr_loader_close(t->loader);
+    if (t->val_loader) scorr_loader_close(t->val_loader);
+    scorr_aligned_free(t->teacher_flow);
+    scorr_aligned_free(t->peer_flow);
+    scorr_aligned_free(t->other_params);
+    scorr_adamw_free(&t->other_opt);
+    scorr_aligned_free(t->cand);
+    scorr_select_ws_free(&t->sel);
+    if (t->group) scorr_comm_free(t->group);
+    free(t->config_yaml);
+}
+
+static void set_epoch_schedule(struct trainer *t)
+{
+    t->lr[SCORR_GROUP_HEAD] = scorr_sched_lr(&t->cfg, SCORR_GROUP_HEAD, t->epoch);
+    t->lr[SCORR_GROUP_BACKBONE] = scorr_sched_lr(&t->cfg, SCORR_GROUP_BACKBONE, t->epoch);
+    t->lambda = scorr_sched_pseudo_weight(&t->cfg, t->epoch);
+    t->ratio = scorr_sched_keep_ratio(&t->cfg, t->epoch);
+    for (int k = 0; k < t->n_nets; k++) {
+        struct train_net *n = &t->nets[k];
+        n->sum_loss = n->sum_loss_gt = n->sum_loss_pseudo = 0;
+        n->epoch_steps = 0;
+    }
+}
+
+/* Stop requested (signal on any rank, or the step budget)? Same answer on all. */
+static int should_stop(struct trainer *t, const struct scorr_train_options *opt, int *stop)
+{
+    int err = 0;
+    double f = scorr_signal_pending() ? 1 : 0;
+    if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f = 1;
+    SCORR_TRY(scorr_comm_max_f64(t->world, &f, 1));
+    *stop = f > 0;
+done:
+    return err;
+}
+
+static void progress_text(const struct trainer *t, char *buf, size_t n)
+{
+    const struct train_net *a = &t->nets[0];
+    if (t->n_nets == 2)
+        snprintf(buf, n, "ep %d loss %.3f/%.3f", t->epoch, a->loss, t->nets[1].loss);
+    else
+        snprintf(buf, n, "ep %d loss %.3f (gt %.3f pseudo %.3f)", t->epoch, a->loss, a->loss_gt,
+                 a->loss_pseudo);
+}
+
+/* Mean losses of the epoch of both networks, known to every rank (in mt over
+ * two groups each group's first rank contributes its own network's). */
+static int share_epoch_losses(struct trainer *t)
+{
+    int err = 0;
+    double v[2][3] = {{0}};
+    for (int k = 0; k < t->n_nets; k++) {
+        const struct train_net *n = &t->nets[k];
+        if (t->mt_split && t->group_rank != 0) continue;
+        double s = n->epoch_steps ? (double)n->epoch_steps : 1;
+        v[n->id][0] = n->sum_loss / s;
+        v[n->id][1] = n->sum_loss_gt / s;
+        v[n->id][2] = n->sum_loss_pseudo / s;
+    }
+    if (t->mt_split) SCORR_TRY(scorr_comm_sum_f64(t->world, &v[0][0], 6));
+    memcpy(t->epoch_loss, v, sizeof v);
+done:
+    return err;
+}
+
+static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, int *stopped)
+{
+    int err = 0;
+    const struct scorr_config *c = &t->cfg;
+    int64_t total = (int64_t)c->train.epochs * t->steps_per_epoch;
+    scorr_progress_start(&t->progress, "train", total,
+                         (int64_t)t->epoch * t->steps_per_epoch + t->step_in_epoch, 60);
+    *stopped = 0;
+    while (t->epoch < c->train.epochs) {
+        double te = scorr_now();
+        set_epoch_schedule(t);
+        while (t->step_in_epoch < t->steps_per_epoch) {
+            const struct scorr_batch *b;
+            int local = scorr_loader_load_step(t->loader, t->epoch, t->step_in_epoch, &b);
+            SCORR_TRY(scorr_comm_agree(t->world, local));
+            SCORR_TRY(train_step(t, b));
+            t->step_in_epoch++;
+            t->global_step++;
+            t->run_steps++;
+            if (c->log.every_steps > 0 && t->global_step % c->log.every_steps == 0)
+                train_output_step(t);
+            char txt[128];
+            progress_text(t, txt, sizeof txt);
+            scorr_progress_update(&t->progress,
+                                  (int64_t)t->epoch * t->steps_per_epoch + t->step_in_epoch, txt);
+            SCORR_TRY(should_stop(t, opt, stopped));
+            if (t->step_in_epoch == t->steps_per_epoch) break; /* the epoch end saves */
+            if (*stopped) {
+                SCORR_TRY(train_save_checkpoint(t));
+                scorr_info("stopped at epoch %d, step %lld: checkpoint written; run the same "
+                           "command again to continue",
+                           t->epoch, (long long)t->step_in_epoch);
+                goto done;
+            }
+            if (c->checkpoint.every_steps > 0 && t->global_step % c->checkpoint.every_steps == 0)
+                SCORR_TRY(train_save_checkpoint(t));
+        }
+        /* Epoch end: validation (and best.h5), metrics, then the checkpoint
+         * that resumes at the start of the next epoch. */
+        t->val_last[0] = t->val_last[1] = -1;
+        int due = t->val_loader && ((t->epoch + 1) % c->validation.every_epochs == 0 ||
+                                    t->epoch + 1 == c->train.epochs);
+        if (due) SCORR_TRY(train_validate(t));
+        SCORR_TRY(share_epoch_losses(t));
+        train_output_epoch(t, scorr_now() - te);
+        if (due && c->variant == SCORR_VARIANT_MT)
+            scorr_info("epoch %d: val PCK@%g %.2f / %.2f (best %.2f at epoch %d)", t->epoch,
+                       c->validation.alpha, t->val_last[0], t->val_last[1], t->best_pck,
+                       t->best_epoch);
+        else if (due)
+            scorr_info("epoch %d: val PCK@%g %.2f (best %.2f at epoch %d)", t->epoch,
+                       c->validation.alpha, t->val_last[0], t->best_pck, t->best_epoch);
+        t->epoch++;
+        t->step_in_epoch = 0;
+        SCORR_TRY(train_save_checkpoint(t));
+        if (*stopped && t->epoch < c->train.epochs) {
+            scorr_info("stopped at the end of epoch %d: checkpoint written; run the same command "
+                       "again to continue",
+                       t->epoch - 1);
+            goto done;
+        }
+        *stopped = 0;
+    }
+    scorr_progress_end(&t->progress, NULL);
+done:
+    return err;
+}
+
+int scorr_train_run(const struct scorr_comm *world, const char *config_path,
+                    const struct scorr_train_options *opt)
+{
+    int err = 0, local = 0, stopped = 0, resumed = 0;
+    struct trainer *t = calloc(1, sizeof *t);
+    SCORR_REQUIRE(t, SCORR_ENOMEM, "out of memory");
+    double t0 = scorr_now();
+    t->world = world;
+    t->world_rank = scorr_comm_rank(world);
+    t->world_size = scorr_comm_size(world);
+    t->best_epoch = -1;
+    t->best_pck = -1;
+    t->dump_grads = opt ? opt->dump_grads : NULL;
+    t->val_last[0] = t->val_last[1] = -1;
+    snprintf(t->config_path, sizeof t->config_path, "%s", config_path);
+
+    /* 1. Config: rank 0 reads, all parse the same bytes, all fail together. */
+    SCORR_TRY(scorr_config_load(world, config_path, &t->cfg));
+    SCORR_TRY(plan_layout(t)); /* same decision everywhere: no agreement needed */
+    SCORR_TRY(scorr_config_emit(&t->cfg, &t->config_yaml));
+
+    /* 2. Output folder (rank 0), then everything local, agreed on. */
+    if (t->world_rank == 0) local = scorr_config_write_output(&t->cfg);
+    SCORR_TRY(scorr_comm_agree(world, local));
+    int color = t->mt_split ? (t->world_rank < t->world_size / 2 ? 0 : 1) : 0;
+    SCORR_TRY(scorr_comm_split(world, color, t->world_rank, &t->group));
+    t->group_rank = scorr_comm_rank(t->group);
+    t->group_size = scorr_comm_size(t->group);
+    t->partner = t->mt_split ? (t->world_rank + t->world_size / 2) % t->world_size : t->world_rank;
+    local = setup_local(t);
+    SCORR_TRY(scorr_comm_agree(world, local));
+
+    /* 3. Resume if the output folder has a checkpoint. */
+    SCORR_TRY(train_try_resume(t, &resumed));
+    if (!resumed) SCORR_TRY(train_save_init(t));
+    if (t->epoch >= t->cfg.train.epochs) {
+        scorr_info("%s: already trained (%d epochs); nothing to do", t->cfg.output,
+                   t->cfg.train.epochs);
+        SCORR_TRY(train_output_summary(t, 1, scorr_now() - t0));
+        goto done;
+    }
+    local = train_output_open(t, resumed);
+    SCORR_TRY(scorr_comm_agree(world, local));
+    scorr_info("%s: %s, %d rank%s (%s), %d pairs per rank-step, %lld steps per epoch, %d epochs, "
+               "grid %dx%d",
+               t->cfg.name, scorr_variant_name(t->cfg.variant), t->world_size,
+               t->world_size > 1 ? "s" : "",
+               t->mt_split ? "two groups, one per network" : "one data-parallel group", t->B,
+               (long long)t->steps_per_epoch, t->cfg.train.epochs, t->G, t->G);
+    scorr_signals_install();
+
+    /* 4. Train. */
+    SCORR_TRY(run_epochs(t, opt, &stopped));
+    SCORR_TRY(train_output_summary(t, !stopped, scorr_now() - t0));
+    if (!stopped)
+        scorr_info("done: best val PCK@%g %.2f at epoch %d%s; %s/best.h5", t->cfg.validation.alpha,
+                   t->best_pck, t->best_epoch,
+                   t->cfg.variant == SCORR_VARIANT_MT ? (t->best_peer ? " (network B)" : " (network A)") : "",
+                   t->cfg.output);
+done:
+    if (t) trainer_free(t);
+    free(t);
+    if (!err && stopped) return SCORR_TRAIN_STOPPED;
+    return err;
+}

@@ -1,0 +1,108 @@
+/* The trainer's internal state, shared by trainer.c (set-up and the epoch
+ * loop), train_step.c (one optimiser step), train_validate.c and
+ * train_output.c. */
+#ifndef SCORR_TRAINER_INTERNAL_H
+#define SCORR_TRAINER_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scorr/checkpoint.h"
+#include "scorr/config.h"
+#include "scorr/loader.h"
+#include "scorr/model.h"
+#include "scorr/optim.h"
+#include "scorr/progress.h"
+#include "scorr/select.h"
+
+struct scorr_comm;
+
+/* One network being trained in this process. */
+struct train_net {
+    int id;                    /* 0 = network A, 1 = the peer (mt) */
+    struct scorr_model *model;
+    struct scorr_adamw opt;
+    float *flow;               /* (B, G, G, 2) copy of the last forward */
+    float *dflow;              /* (B, G, G, 2) */
+    const float *target;       /* pseudo-label flow (peer's, teacher's) or NULL */
+    float *values;             /* (B*G*G) candidate losses, compact, local order */
+    float *rank_values;        /* what the selection ranks (the peer's values in mt) */
+    uint8_t *keep;             /* (B*G*G) selection of candidates, compact */
+    uint8_t *keep_mask;        /* (B, G, G) the selection scattered back */
+    /* this step, over the whole group (identical on its ranks) */
+    double loss_gt, loss_pseudo, loss;
+    /* this epoch */
+    double sum_loss_gt, sum_loss_pseudo, sum_loss;
+    int64_t epoch_steps;
+    double val_pck;            /* last validation (percent), -1 = none */
+};
+
+struct trainer {
+    struct scorr_config cfg;
+    char *config_yaml;          /* resolved config */
+    char config_path[1024];
+    const struct scorr_comm *world;
+    struct scorr_comm *group;   /* data-parallel group of this process's network(s) */
+    int world_rank, world_size, group_rank, group_size;
+    int mt_split;               /* mt over two rank groups */
+    int partner;                /* mt_split: world rank holding the same samples */
+    int n_nets;                 /* networks in this process: 1, or 2 (mt on one rank) */
+    struct train_net nets[2];
+    struct scorr_model *teacher; /* st */
+    float *teacher_flow;         /* (B, G, G, 2) */
+    float *peer_flow;            /* mt_split: the partner's flow */
+    /* mt_split: room for the other group's network, to write and read
+     * checkpoints that hold both (parameters, Adam state) */
+    float *other_params;
+    struct scorr_adamw other_opt;
+    struct scorr_loader *loader, *val_loader;
+    int B, G, S;                 /* local pairs per step, flow grid, image size */
+    size_t flow_floats;          /* B*G*G*2 */
+    uint8_t *cand;               /* (B, G, G) pseudo-label candidates (dilated mask) */
+    struct scorr_select_ws sel;
+    int64_t steps_per_epoch;
+    /* position */
+    int epoch;                   /* current epoch (0-based) */
+    int64_t step_in_epoch;       /* steps of this epoch taken */
+    int64_t global_step;         /* optimiser steps taken */
+    int64_t run_steps;           /* steps taken by this process run */
+    double lr[2];                /* this epoch's learning rates (head, backbone) */
+    double ratio, lambda;        /* this epoch's selection ratio and pseudo weight */
+    double epoch_loss[2][3];     /* this epoch's mean loss, gt, pseudo of network A and the peer */
+    double val_last[2];          /* last validation PCK of network A and the peer, -1 = none */
+    /* best so far */
+    int best_epoch, best_peer;
+    double best_pck;
+    /* outputs (rank 0) */
+    FILE *steps_csv, *epochs_csv;
+    struct scorr_progress progress;
+    double t_start, t_compute, t_comm;
+    const char *dump_grads;      /* see scorr_train_options */
+};
+
+/* train_step.c: one optimiser step of every local network on this rank's
+ * share of global batch t->step_in_epoch of t->epoch. Collective over world. */
+int train_step(struct trainer *t, const struct scorr_batch *batch);
+
+/* train_validate.c: PCK of every network of the run on the validation split
+ * (each group evaluates its own; results known to all ranks). Collective. */
+int train_validate(struct trainer *t);
+
+/* train_output.c: output files (rank 0 writes; others no-ops). */
+int train_output_open(struct trainer *t, int resumed);
+void train_output_step(struct trainer *t);
+void train_output_epoch(struct trainer *t, double seconds);
+int train_output_summary(struct trainer *t, int finished, double seconds);
+void train_output_close(struct trainer *t);
+
+/* train_ckpt.c: write the resume checkpoint (collective: the peer network's
+ * state travels to world rank 0 in mt over two groups) and best.h5. */
+int train_save_checkpoint(struct trainer *t);
+int train_save_best(struct trainer *t, int which);
+/* A fresh run's initial weights of network A as <output>/init.h5 (the
+ * untrained reference for evaluation; reproducibility). Collective. */
+int train_save_init(struct trainer *t);
+/* Resume from the latest checkpoint if there is one; *resumed = 1 if so. Collective. */
+int train_try_resume(struct trainer *t, int *resumed);
+
+#endif
