@@ -1,0 +1,110 @@
+/* scorr_match: a trained network on two images -> dense flow and a picture
+ * of the matches (docs/match.md). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scorr/error.h"
+#include "scorr/eval_model.h"
+#include "scorr/match.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: scorr_match CHECKPOINT SOURCE_IMAGE TARGET_IMAGE [options]\n"
+          "\n"
+          "Run a trained network (a step checkpoint or best.h5) on two JPEG/PNG images:\n"
+          "the target -> source flow at the original target size, in pixels of the\n"
+          "original source image, and a picture of the matches.\n"
+          "\n"
+          "options:\n"
+          "  --out-flow FILE     write the dense flow: FILE.h5 / .hdf5 (dataset /flow,\n"
+          "                      (H, W, 2)) or FILE.flo (Middlebury)\n"
+          "  --out-png FILE      write source | target side by side with a line per match\n"
+          "  --points LIST       target points 'x,y;x,y;...' in original target pixels:\n"
+          "                      their source points are printed (and drawn)\n"
+          "  --grid N            without --points, draw an N x N grid of matches (default 8)\n"
+          "  --size S            network input size, a multiple of 16 (default: the\n"
+          "                      checkpoint's data.image_size)\n"
+          "  --network N         0, 1 (mt step checkpoints hold both) or best (default)\n"
+          "  --help              this text\n"
+          "\n"
+          "exit status: 0 done, 1 error, 2 usage\n",
+          f);
+}
+
+static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "scorr_match: %s: expected an integer in %d..%d, found '%s'\n", opt, lo, hi,
+                s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int is_valued(const char *o)
+{
+    static const char *const k[] = {"--out-flow", "--out-png", "--points", "--grid", "--size",
+                                    "--network"};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (!strcmp(o, k[i])) return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct scorr_match_args a;
+    scorr_match_args_default(&a);
+    const char *pos[3];
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (is_valued(o) && i + 1 >= argc) {
+            fprintf(stderr, "scorr_match: %s needs a value\n", o);
+            return 2;
+        } else if (!strcmp(o, "--out-flow")) {
+            a.out_flow = argv[++i];
+        } else if (!strcmp(o, "--out-png")) {
+            a.out_png = argv[++i];
+        } else if (!strcmp(o, "--points")) {
+            a.points = argv[++i];
+        } else if (!strcmp(o, "--grid")) {
+            if (parse_int(o, argv[++i], 1, 64, &a.grid)) return 2;
+        } else if (!strcmp(o, "--size")) {
+            if (parse_int(o, argv[++i], 16, 4096, &a.size)) return 2;
+        } else if (!strcmp(o, "--network")) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "best"))
+                a.network = SCORR_NET_BEST;
+            else if (parse_int(o, v, 0, 1, &a.network))
+                return 2;
+        } else if (o[0] == '-' && o[1]) {
+            fprintf(stderr, "scorr_match: unknown option '%s'\n", o);
+            usage(stderr);
+            return 2;
+        } else if (npos < 3) {
+            pos[npos++] = o;
+        } else {
+            fprintf(stderr, "scorr_match: unexpected argument '%s'\n", o);
+            return 2;
+        }
+    }
+    if (npos != 3) {
+        usage(stderr);
+        return 2;
+    }
+    a.checkpoint = pos[0], a.src = pos[1], a.trg = pos[2];
+    if (scorr_match_command(&a)) {
+        scorr_error_print(stderr, "scorr_match");
+        return 1;
+    }
+    return 0;
+}
