@@ -1,0 +1,192 @@
+/* The local runner: every cell not done, teachers first, one after another,
+ * each through its group's array script with SLURM_ARRAY_TASK_ID set, so a
+ * local run does exactly what a SLURM task does. A lock file per cell keeps
+ * two runners (or a runner and --status) in agreement. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scorr/error.h"
+#include "scorr/io.h"
+#include "scorr/log.h"
+#include "scorr/sweep.h"
+#include "sweep/sweep_internal.h"
+
+/* Take state/<id>.lock: 1 taken, 0 held by a live process, -1 error. A lock
+ * of a dead process on this host is taken over. */
+static int take_lock(const char *path)
+{
+    char me[256] = "";
+    gethostname(me, sizeof me - 1);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0) {
+            char line[320];
+            int n = snprintf(line, sizeof line, "%ld %s\n", (long)getpid(), me);
+            int ok = write(fd, line, (size_t)n) == n;
+            close(fd);
+            return ok ? 1 : -1;
+        }
+        if (errno != EEXIST) return -1;
+        FILE *f = fopen(path, "r");
+        long pid = 0;
+        char host[256] = "";
+        if (f) {
+            if (fscanf(f, "%ld %255s", &pid, host) != 2) pid = 0;
+            fclose(f);
+        }
+        int alive = pid > 0 && !strcmp(host, me) && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        if (alive || (pid > 0 && strcmp(host, me))) return 0;
+        unlink(path); /* stale */
+    }
+    return 0;
+}
+
+/* The last lines of a log, indented, to stderr. */
+static void tail_log(const char *path, int lines)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (scorr_read_file(path, &text, &len)) {
+        scorr_error_clear();
+        return;
+    }
+    const char *p = text + len;
+    int seen = 0;
+    while (p > text) {
+        p--;
+        if (*p == '\n' && p != text + len - 1 && ++seen == lines) {
+            p++;
+            break;
+        }
+    }
+    for (const char *l = p; *l;) {
+        const char *e = strchr(l, '\n');
+        int n = e ? (int)(e - l) : (int)strlen(l);
+        fprintf(stderr, "    | %.*s\n", n, l);
+        l += n + (e != NULL);
+    }
+    free(text);
+}
+
+int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep_run_options *opt,
+                          int *interrupted)
+{
+    int err = 0;
+    struct scorr_cell_status *st = NULL;
+    int *outcome = NULL; /* 0 not run, 1 done, 2 failed, 3 skipped */
+    struct sbuf failed = {0};
+    int n_failed = 0, n_ran = 0;
+    *interrupted = 0;
+    st = calloc((size_t)sw->n_cells, sizeof *st);
+    outcome = calloc((size_t)sw->n_cells, sizeof *outcome);
+    SCORR_REQUIRE(st && outcome, SCORR_ENOMEM, "out of memory");
+    char jobs[SCORR_SWEEP_PATH + 32];
+    snprintf(jobs, sizeof jobs, "%s/jobs.tsv", sw->dir);
+    SCORR_TRY(scorr_sweep_status(sw, scorr_exists(jobs), st));
+    int todo = 0;
+    for (int i = 0; i < sw->n_cells; i++) todo += st[i].state != SCORR_CELL_DONE;
+    printf("sweep %s: %d cell%s, %d to run, on this machine (logs: %s/logs/local_<cell>.out)\n",
+           sw->name, sw->n_cells, sw->n_cells == 1 ? "" : "s", todo, sw->dir);
+    int k = 0;
+    for (int phase = 0; phase < 2 && !*interrupted; phase++) {
+        for (int i = 0; i < sw->n_cells && !*interrupted; i++) {
+            const struct scorr_sweep_cell *c = &sw->cells[i];
+            if ((c->teacher >= 0) != phase) continue;
+            k++;
+            if (st[i].state == SCORR_CELL_DONE) {
+                printf("[%d/%d] %s: done, skipped (%s)\n", k, sw->n_cells, c->id, st[i].detail);
+                outcome[i] = 1;
+                continue;
+            }
+            if (st[i].state == SCORR_CELL_RUNNING || st[i].state == SCORR_CELL_QUEUED) {
+                printf("[%d/%d] %s: %s elsewhere (%s), skipped\n", k, sw->n_cells, c->id,
+                       scorr_cell_state_name(st[i].state), st[i].detail);
+                outcome[i] = 3;
+                sb_printf(&failed, "%s%s (%s elsewhere)", n_failed++ ? ", " : "", c->id,
+                          scorr_cell_state_name(st[i].state));
+                continue;
+            }
+            if (c->teacher >= 0 && outcome[c->teacher] != 1) {
+                printf("[%d/%d] %s: skipped, its teacher %s is not done\n", k, sw->n_cells, c->id,
+                       sw->cells[c->teacher].id);
+                outcome[i] = 3;
+                sb_printf(&failed, "%s%s (teacher %s not done)", n_failed++ ? ", " : "", c->id,
+                          sw->cells[c->teacher].id);
+                continue;
+            }
+            char lock[SCORR_SWEEP_PATH + 300], log[SCORR_SWEEP_PATH + 300],
+                script[SCORR_SWEEP_PATH + 64];
+            snprintf(lock, sizeof lock, "%s/state/%s.lock", sw->dir, c->id);
+            snprintf(log, sizeof log, "%s/logs/local_%s.out", sw->dir, c->id);
+            snprintf(script, sizeof script, "%s/slurm/group%d.sbatch", sw->dir, c->group);
+            int got = take_lock(lock);
+            SCORR_REQUIRE(got >= 0, SCORR_EIO, "cannot create the lock file '%s'", lock);
+            if (!got) {
+                printf("[%d/%d] %s: another runner holds %s, skipped\n", k, sw->n_cells, c->id,
+                       lock);
+                outcome[i] = 3;
+                sb_printf(&failed, "%s%s (locked)", n_failed++ ? ", " : "", c->id);
+                continue;
+            }
+            printf("[%d/%d] %s: running (%d rank%s x %d thread%s%s%s)\n", k, sw->n_cells, c->id,
+                   c->res.ranks, c->res.ranks == 1 ? "" : "s", c->res.threads,
+                   c->res.threads == 1 ? "" : "s", st[i].state == SCORR_CELL_STOPPED ? ", " : "",
+                   st[i].state == SCORR_CELL_STOPPED ? "resuming" : "");
+            fflush(stdout);
+            char task_env[64];
+            snprintf(task_env, sizeof task_env, "SLURM_ARRAY_TASK_ID=%d", c->index);
+            char *env[] = {task_env, "SCORR_SWEEP_LOCAL=1", NULL};
+            char *argv[] = {"bash", script, NULL};
+            int status = -1, intr = 0;
+            double t0 = scorr_now();
+            int rc = sweep_run_logged(argv, env, log, &status, &intr);
+            unlink(lock);
+            SCORR_TRY(rc);
+            n_ran++;
+            if (intr) *interrupted = 1; /* asked to stop: no further cell starts */
+            if (status == 0) {
+                printf("[%d/%d] %s: done in %.0f s\n", k, sw->n_cells, c->id, scorr_now() - t0);
+                outcome[i] = 1;
+            } else if (intr || status == 3) {
+                printf("[%d/%d] %s: stopped early with a checkpoint (run again to continue)\n", k,
+                       sw->n_cells, c->id);
+                outcome[i] = 3;
+                sb_printf(&failed, "%s%s (stopped)", n_failed++ ? ", " : "", c->id);
+            } else {
+                printf("[%d/%d] %s: FAILED (exit %d); log %s:\n", k, sw->n_cells, c->id, status,
+                       log);
+                fflush(stdout);
+                tail_log(log, 8);
+                outcome[i] = 2;
+                sb_printf(&failed, "%s%s (exit %d)", n_failed++ ? ", " : "", c->id, status);
+            }
+            fflush(stdout);
+        }
+    }
+    if (*interrupted) {
+        printf("interrupted: no further cell started\n");
+        for (int i = 0; i < sw->n_cells; i++)
+            if (!outcome[i] && st[i].state != SCORR_CELL_DONE)
+                sb_printf(&failed, "%s%s (not started)", n_failed++ ? ", " : "", sw->cells[i].id);
+    }
+    if (n_failed) {
+        char *list = NULL;
+        SCORR_TRY(sb_finish(&failed, &list));
+        err = scorr_error_set(SCORR_EINVAL, __FILE__, __LINE__, __func__,
+                              "sweep %s: %d cell%s not done: %s", sw->name, n_failed,
+                              n_failed == 1 ? "" : "s", list);
+        free(list);
+        goto done;
+    }
+    printf("sweep %s: every cell done (%d run now)\n", sw->name, n_ran);
+done:
+    sb_free(&failed);
+    free(st);
+    free(outcome);
+    return err;
+}

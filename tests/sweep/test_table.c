@@ -1,0 +1,376 @@
+/* scorr_table on hand-made run folders with known numbers: rows found from
+ * the configs (not the folder names), mean and sample std over seeds
+ * computed here independently, missing rows shown as missing (n = 0), an
+ * unfinished run left out and listed, each output format, the validation
+ * metric, a sweep folder (cells not started = missing), and foreign or
+ * malformed folders rejected with their names. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "scorr/config.h"
+#include "scorr/error.h"
+#include "scorr/io.h"
+#include "scorr/sweep.h"
+#include "scorr/table.h"
+#include "sweep_fakes.h"
+
+static const char *tmp;
+
+struct spec {
+    const char *dir;      /* folder name: deliberately not the setting's name */
+    const char *sets;     /* "key=value;key=value" */
+    double test, val;     /* PCK@0.1 */
+    int finished;
+};
+
+/* baseline flags of Table 4 */
+#define A0 "variant=baseline;model.sce.enabled=false;model.upsample=1;model.backbone.freeze=true"
+#define A3 "variant=baseline"
+#define MT "variant=mt"
+
+static const struct spec RUNS[] = {
+    {"r01", A0 ";seed=1", 10, 11, 1},
+    {"r02", A0 ";seed=2", 12, 13, 1},
+    {"r03", A0 ";seed=3", 17, 15, 1},
+    {"r04", A3 ";seed=1", 40, 41, 1},
+    {"r05", A3 ";seed=2", 44, 43, 1},
+    {"r06", MT ";seed=1", 50, 51, 1},
+    {"r07", MT ";seed=2", 52, 53, 1},
+    {"r08", MT ";seed=3", 57, 55, 1},
+    {"r09", MT ";seed=4", 99, 99, 0},                       /* unfinished: not counted */
+    {"r10", "variant=st;teacher.checkpoint=r04;seed=1", 47, 46, 1},
+    {"r11", MT ";pseudo.dilation_kernel=3;seed=1", 49, 48, 1},
+    {"r12", MT ";pseudo.dilation_kernel=3;seed=2", 51, 50, 1},
+    {"r13", MT ";pseudo.dilation_kernel=none;seed=1", 45, 44, 1}, /* A5 */
+};
+#define NRUNS (int)(sizeof RUNS / sizeof *RUNS)
+
+static void make_run(const struct spec *s)
+{
+    struct scorr_config c;
+    char path[4096], *text = NULL, buf[512];
+    scorr_config_defaults(&c);
+    const char *keys[16], *vals[16];
+    int n = 0;
+    snprintf(buf, sizeof buf, "name=%s;train.epochs=3;pseudo.start_epoch=1;%s", s->dir, s->sets);
+    for (char *tok = strtok(buf, ";"); tok && n < 16; tok = strtok(NULL, ";")) {
+        char *eq = strchr(tok, '=');
+        *eq = 0;
+        keys[n] = tok;
+        vals[n++] = eq + 1;
+    }
+    CHECK_OK(scorr_config_override(&c, n, keys, vals));
+    CHECK_OK(scorr_config_emit(&c, &text));
+    snprintf(path, sizeof path, "%s/%s/config.yaml", tmp, s->dir);
+    CHECK(!fakes_write(path, text ? text : ""), "write %s", path);
+    free(text);
+    char js[1024];
+    snprintf(js, sizeof js, "{\"format\": \"scorr-summary\", \"version\": 1, \"finished\": %s, "
+             "\"epochs\": 3, \"epochs_done\": %d, \"best_val_pck\": %g, \"val_alpha\": 0.1}",
+             s->finished ? "true" : "false", s->finished ? 3 : 1, s->val);
+    snprintf(path, sizeof path, "%s/%s/summary.json", tmp, s->dir);
+    fakes_write(path, js);
+    snprintf(js, sizeof js, "{\"format\": \"scorr-eval\", \"version\": 1, \"pck\": {\"0.05\": 1, "
+             "\"0.1\": %g}, \"per_category\": {\"bird\": {\"pairs\": 2, \"pck\": {\"0.1\": %g}}, "
+             "\"aeroplane\": {\"pairs\": 2, \"pck\": {\"0.1\": %g}}}}", s->test, s->test + 1,
+             s->test - 2);
+    snprintf(path, sizeof path, "%s/%s/eval_test.json", tmp, s->dir);
+    if (s->finished) fakes_write(path, js);
+}
+
+/* mean and sample std of the given runs' metric, computed directly */
+static void expect_stats(const int *idx, int n, int val, double off, double *mean, double *std)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) s += (val ? RUNS[idx[i]].val : RUNS[idx[i]].test) + off;
+    *mean = s / n;
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+        double d = (val ? RUNS[idx[i]].val : RUNS[idx[i]].test) + off - *mean;
+        ss += d * d;
+    }
+    *std = n > 1 ? sqrt(ss / (n - 1)) : NAN;
+}
+
+/* The CSV line of table/label-substring/column: mean, std, n. */
+static int csv_find(const char *csv, const char *table, const char *label, const char *column,
+                    double *mean, double *std, int *n)
+{
+    char *copy = strdup(csv);
+    int found = 0;
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, table, strlen(table)) || line[strlen(table)] != ',') continue;
+        if (!strstr(line, label)) continue;
+        char col[80];
+        snprintf(col, sizeof col, ",%s,", column);
+        char *p = strstr(line, col);
+        if (!p) continue;
+        p += strlen(col);
+        char *e1 = strchr(p, ',');
+        char *e2 = e1 ? strchr(e1 + 1, ',') : NULL;
+        if (!e1 || !e2) continue;
+        *mean = e1 == p ? NAN : atof(p);
+        *std = e2 == e1 + 1 ? NAN : atof(e1 + 1);
+        *n = atoi(e2 + 1);
+        found++;
+    }
+    free(copy);
+    return found;
+}
+
+static void check_row(int line, const char *csv, const char *table, const char *label,
+                      const char *column, const int *idx, int n, int val, double off)
+{
+    double m = NAN, s = NAN, em = NAN, es = NAN;
+    int k = -1;
+    int found = csv_find(csv, table, label, column, &m, &s, &k);
+    scorr_test_checks++;
+    if (found != 1) {
+        scorr_test_failures++;
+        fprintf(stderr, "FAIL test line %d: %d CSV lines for %s / %s / %s\n", line, found, table,
+                label, column);
+        return;
+    }
+    if (n) expect_stats(idx, n, val, off, &em, &es);
+    int ok = k == n && (n ? fabs(m - em) <= 1e-3 : isnan(m)) &&
+             (n > 1 ? fabs(s - es) <= 1e-3 : isnan(s));
+    scorr_test_checks++;
+    if (!ok) {
+        scorr_test_failures++;
+        fprintf(stderr, "FAIL test line %d: %s / %s / %s: got mean %g std %g n %d, expected "
+                "mean %g std %g n %d\n", line, table, label, column, m, s, k, em, es, n);
+    }
+}
+#define ROW(table, label, column, val, off, ...)                                            \
+    do {                                                                                   \
+        static const int idx_[] = {__VA_ARGS__};                                           \
+        int n_ = idx_[0] < 0 ? 0 : (int)(sizeof idx_ / sizeof *idx_);                      \
+        check_row(__LINE__, csv, table, label, column, idx_, n_, val, off);               \
+    } while (0)
+
+static char *render(const char *const *paths, int n, unsigned tables, enum scorr_table_format f,
+                    enum scorr_table_metric m, char **notes)
+{
+    struct scorr_results res;
+    struct scorr_table_options opt = {tables, f, m, 0.1};
+    char *out = NULL;
+    if (scorr_results_collect(paths, n, &opt, &res)) {
+        scorr_error_print(stderr, "test_table");
+        scorr_test_failures++;
+        return NULL;
+    }
+    CHECK_OK(scorr_table_render(&res, &opt, &out, notes));
+    scorr_results_free(&res);
+    return out;
+}
+
+static void test_tables(void)
+{
+    const char *paths[NRUNS];
+    char buf[NRUNS][1024];
+    for (int i = 0; i < NRUNS; i++) {
+        make_run(&RUNS[i]);
+        snprintf(buf[i], sizeof buf[i], "%s/%s", tmp, RUNS[i].dir);
+        paths[i] = buf[i];
+    }
+    char *notes = NULL;
+    char *csv = render(paths, NRUNS, SCORR_TABLE_ALL, SCORR_TABLE_CSV, SCORR_METRIC_TEST, &notes);
+    if (!csv) return;
+    CHECK(!strncmp(csv, "table,block,row,label,column,mean,std,n\n", 40), "CSV header");
+    const char *col = "test PCK@0.1";
+    /* Table 4 */
+    ROW("modules", "ID=A0;", col, 0, 0, 0, 1, 2);
+    ROW("modules", "ID=A1;", col, 0, 0, -1);
+    ROW("modules", "ID=A2;", col, 0, 0, -1);
+    ROW("modules", "ID=A3;", col, 0, 0, 3, 4);
+    ROW("modules", "ID=A4;", col, 0, 0, -1);
+    ROW("modules", "ID=A5;", col, 0, 0, 12);
+    ROW("modules", "pseudo.dilation_kernel=7", col, 0, 0, 5, 6, 7);
+    ROW("modules", "pseudo.dilation_kernel=3", col, 0, 0, 10, 11);
+    CHECK(strstr(csv, "modules,0,0,ID=A0; SCE=no; HR loss=no; Finetune=no; "
+                      "Teacher-student=no; Dyn. selection=no; Mask dilation=no") &&
+              strstr(csv, "modules,0,3,ID=A3; SCE=yes; HR loss=yes; Finetune=yes; "
+                          "Teacher-student=no; Dyn. selection=no; Mask dilation=no"),
+          "A0 and A3 row labels");
+    /* Table 5 */
+    ROW("variants", "none (baseline)", col, 0, 0, 3, 4);
+    ROW("variants", "(st)", col, 0, 0, 9);
+    ROW("variants", "(mt)", col, 0, 0, 5, 6, 7);
+    /* Table 6 */
+    ROW("dilation", "kernel=none", col, 0, 0, 12);
+    ROW("dilation", "kernel=3", col, 0, 0, 10, 11);
+    ROW("dilation", "kernel=7", col, 0, 0, 5, 6, 7);
+    ROW("dilation", "kernel=15", col, 0, 0, -1);
+    /* Table 1: per category (bird = test + 1, aeroplane = test - 2) */
+    ROW("categories", "Method=A0 (baseline)", "bird", 0, 1, 0, 1, 2);
+    ROW("categories", "Method=A0 (baseline)", "aeroplane", 0, -2, 0, 1, 2);
+    ROW("categories", "Method=A0 (baseline)", "all", 0, 0, 0, 1, 2);
+    ROW("categories", "Method=st", "bird", 0, 1, 9);
+    CHECK(notes && strstr(notes, "r09: unfinished (epoch 1 of 3)"), "notes: %s",
+          notes ? notes : "");
+    CHECK(!strstr(csv, "99"), "the unfinished run's numbers leaked into a table");
+    free(csv);
+    free(notes);
+
+    /* the validation metric */
+    csv = render(paths, NRUNS, SCORR_TABLE_MODULES | SCORR_TABLE_VARIANTS, SCORR_TABLE_CSV,
+                 SCORR_METRIC_VAL, NULL);
+    if (csv) {
+        ROW("modules", "ID=A0;", "val PCK@0.1", 1, 0, 0, 1, 2);
+        ROW("variants", "(mt)", "val PCK@0.1", 1, 0, 5, 6, 7);
+        CHECK(!strstr(csv, "categories"), "categories without --table");
+        free(csv);
+    }
+
+    /* Markdown and LaTeX: the same numbers, the missing shown as missing */
+    char *md = render(paths, NRUNS, SCORR_TABLE_MODULES | SCORR_TABLE_DILATION, SCORR_TABLE_MD,
+                      SCORR_METRIC_TEST, NULL);
+    if (md) {
+        double m, s;
+        static const int a0[] = {0, 1, 2};
+        expect_stats(a0, 3, 0, 0, &m, &s);
+        char want[128];
+        snprintf(want, sizeof want, "| A0 | - | - | - | - | - | - |  | %.1f ± %.1f | 3 |", m, s);
+        CHECK(strstr(md, want), "markdown lacks '%s':\n%s", want, md);
+        CHECK(strstr(md, "| A1 | ✓ | - | - | - | - | - |  | — | 0 |"), "markdown A1 missing");
+        CHECK(strstr(md, "| 15 | — | 0 |"), "markdown k15 missing");
+        CHECK(strstr(md, "### Table 4") && strstr(md, "### Table 6") && !strstr(md, "Table 5"),
+              "markdown tables");
+        CHECK(strstr(md, "- not counted: ") && strstr(md, "r09"), "markdown notes");
+        free(md);
+    }
+    char *tex = render(paths, NRUNS, SCORR_TABLE_MODULES, SCORR_TABLE_LATEX, SCORR_METRIC_TEST,
+                       NULL);
+    if (tex) {
+        double m, s;
+        static const int a3[] = {3, 4};
+        expect_stats(a3, 2, 0, 0, &m, &s);
+        char want[160];
+        snprintf(want, sizeof want, "A3 & \\checkmark & \\checkmark & \\checkmark & -- & -- & -- "
+                 "&  & $%.1f \\pm %.1f$ & 2 \\\\", m, s);
+        CHECK(strstr(tex, want), "LaTeX lacks '%s':\n%s", want, tex);
+        CHECK(strstr(tex, "\\toprule") && strstr(tex, "\\midrule") && strstr(tex, "\\bottomrule") &&
+                  strstr(tex, "\\begin{tabular}{lcccccclrr}"),
+              "booktabs structure:\n%s", tex);
+        CHECK(strstr(tex, "A1 & \\checkmark & -- & -- & -- & -- & -- &  & --- & 0 \\\\"),
+              "LaTeX missing row");
+        CHECK(strstr(tex, "pseudo.dilation\\_kernel=3"), "LaTeX escapes '_'");
+        free(tex);
+    }
+}
+
+static void expect_collect_error(int line, const char *path, const char *needle)
+{
+    struct scorr_results res;
+    struct scorr_table_options opt = {SCORR_TABLE_ALL, SCORR_TABLE_MD, SCORR_METRIC_TEST, 0.1};
+    const char *p[1] = {path};
+    int rc = scorr_results_collect(p, 1, &opt, &res);
+    scorr_test_checks++;
+    if (!rc) {
+        scorr_test_failures++;
+        fprintf(stderr, "FAIL test line %d: %s accepted\n", line, path);
+        scorr_results_free(&res);
+        return;
+    }
+    if (!strstr(scorr_error_message(), needle)) {
+        scorr_test_failures++;
+        fprintf(stderr, "FAIL test line %d: message '%s' lacks '%s'\n", line,
+                scorr_error_message(), needle);
+    }
+    scorr_error_clear();
+}
+
+static void test_sweep_folder(void)
+{
+    struct scorr_sweep sw;
+    char path[4096], dir[1100];
+    CHECK_OK(fakes_sweep(tmp, "tsw", "name: tsw\nset: {train.epochs: 3, pseudo.start_epoch: 1}\n"
+                                     "cells:\n  - {id: A3, set: {variant: baseline}}\n"
+                                     "  - {id: A6}\ngrid: {seed: [1, 2]}\n",
+                         &sw));
+    if (scorr_test_failures) return;
+    CHECK_OK(scorr_sweep_write(&sw, "/nonexistent/bin"));
+    snprintf(dir, sizeof dir, "%.1023s", sw.dir);
+    /* A3-seed1 finished with 30, A6-seed2 finished with 60; the others not started */
+    const char *ids[2] = {"A3-seed1", "A6-seed2"};
+    const double v[2] = {30, 60};
+    for (int i = 0; i < 2; i++) {
+        char src[2048], *t;
+        snprintf(src, sizeof src, "%s/cells/%s/exp.yaml", dir, ids[i]);
+        t = fakes_read(src);
+        snprintf(path, sizeof path, "%s/runs/%s/config.yaml", dir, ids[i]);
+        fakes_write(path, t ? t : "");
+        free(t);
+        snprintf(path, sizeof path, "%s/runs/%s/summary.json", dir, ids[i]);
+        fakes_write(path, "{\"format\": \"scorr-summary\", \"finished\": true}");
+        char js[200];
+        snprintf(js, sizeof js, "{\"format\": \"scorr-eval\", \"pck\": {\"0.1\": %g}}", v[i]);
+        snprintf(path, sizeof path, "%s/runs/%s/eval_test.json", dir, ids[i]);
+        fakes_write(path, js);
+    }
+    const char *p[1] = {dir};
+    char *notes = NULL;
+    char *csv = render(p, 1, SCORR_TABLE_MODULES, SCORR_TABLE_CSV, SCORR_METRIC_TEST, &notes);
+    if (csv) {
+        double m, s;
+        int n;
+        CHECK(csv_find(csv, "modules", "ID=A3;", "test PCK@0.1", &m, &s, &n) == 1 && n == 1 &&
+                  fabs(m - 30) < 1e-9,
+              "A3 from the sweep: %g n %d", m, n);
+        CHECK(csv_find(csv, "modules", "ID=A6;", "test PCK@0.1", &m, &s, &n) == 1 && n == 1 &&
+                  fabs(m - 60) < 1e-9,
+              "A6 from the sweep: %g n %d", m, n);
+        CHECK(notes && strstr(notes, "not started: A3-seed2, A6-seed1"),
+              "not started cells listed: %s", notes ? notes : "");
+        free(csv);
+    }
+    free(notes);
+    /* a foreign folder under runs/ */
+    snprintf(path, sizeof path, "%s/runs/stranger/config.yaml", dir);
+    fakes_write(path, "name: stranger\n");
+    expect_collect_error(__LINE__, dir, "stranger");
+    snprintf(path, sizeof path, "rm -rf '%s/runs/stranger'", dir);
+    CHECK(system(path) == 0, "rm");
+    /* a run folder of another experiment in place of a cell */
+    snprintf(path, sizeof path, "%s/runs/A6-seed1/config.yaml", dir);
+    fakes_write(path, "name: somebody-else\n");
+    expect_collect_error(__LINE__, dir, "another sweep");
+    scorr_sweep_free(&sw);
+}
+
+static void test_bad_folders(void)
+{
+    char path[4096];
+    /* not a run folder, not a sweep folder */
+    snprintf(path, sizeof path, "%s/empty", tmp);
+    scorr_mkdirs(path);
+    expect_collect_error(__LINE__, path, "is not a run folder");
+    expect_collect_error(__LINE__, "/nonexistent/folder", "no such folder");
+    /* malformed summary.json: named */
+    snprintf(path, sizeof path, "%s/r01/summary.json", tmp);
+    fakes_write(path, "{\"format\": \"scorr-summary\", ");
+    snprintf(path, sizeof path, "%s/r01", tmp);
+    expect_collect_error(__LINE__, path, "r01/summary.json: not valid JSON");
+    /* a summary of another format */
+    snprintf(path, sizeof path, "%s/r01/summary.json", tmp);
+    fakes_write(path, "{\"format\": \"something\"}");
+    snprintf(path, sizeof path, "%s/r01", tmp);
+    expect_collect_error(__LINE__, path, "expected \"format\": \"scorr-summary\"");
+    /* a bad config.yaml: named with its line */
+    snprintf(path, sizeof path, "%s/r02/config.yaml", tmp);
+    fakes_write(path, "name: x\nmodel:\n  upsample: 3\n");
+    snprintf(path, sizeof path, "%s/r02", tmp);
+    expect_collect_error(__LINE__, path, "r02/config.yaml:3");
+}
+
+int main(void)
+{
+    tmp = fakes_tmpdir("test_table");
+    test_tables();
+    test_sweep_folder();
+    test_bad_folders();
+    fakes_cleanup();
+    return scorr_test_finish("test_table");
+}
