@@ -13,12 +13,47 @@ RUN=${SCORR_SLURM_RUN:-/run}
 
 die() { echo "slurm-local: $*" >&2; exit 1; }
 
+# slurmd 22.05 initialises its cgroup plugin even with proctrack/linuxproc and
+# task/none, and stops when no cgroup filesystem is mounted (bare chroots and
+# some containers). Mount the hierarchies this process belongs to, as the host
+# has them (v1 controllers on a tmpfs, or the v2 unified tree); `down` unmounts.
+ensure_cgroups() {
+  if grep -q ' /sys/fs/cgroup' /proc/mounts; then return 0; fi
+  [ -d /sys/fs/cgroup ] || return 0
+  : > "$DIR/cgroup-mounts"
+  if grep -qE '^[0-9]+:[^:]+:' /proc/self/cgroup; then
+    mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+    echo /sys/fs/cgroup >> "$DIR/cgroup-mounts"
+    local line ctrls dir opts
+    while IFS= read -r line; do
+      ctrls=$(echo "$line" | cut -d: -f2)
+      if [ -z "$ctrls" ]; then
+        dir=unified
+        mkdir -p /sys/fs/cgroup/$dir
+        mount -t cgroup2 cgroup2 /sys/fs/cgroup/$dir || continue
+      else
+        dir=${ctrls#name=}
+        opts=$ctrls
+        case "$ctrls" in name=*) opts="none,$ctrls" ;; esac
+        mkdir -p /sys/fs/cgroup/$dir
+        mount -t cgroup -o "$opts" cgroup /sys/fs/cgroup/$dir || continue
+      fi
+      sed -i "1i /sys/fs/cgroup/$dir" "$DIR/cgroup-mounts"
+    done < /proc/self/cgroup
+  else
+    mount -t cgroup2 cgroup2 /sys/fs/cgroup
+    echo /sys/fs/cgroup >> "$DIR/cgroup-mounts"
+  fi
+  echo "slurm-local: mounted the cgroup hierarchies slurmd needs (unmounted by 'down')"
+}
+
 up() {
   [ "$(id -u)" -eq 0 ] || die "must run as root (slurmd runs jobs as root here)"
   for c in munged slurmctld slurmd sbatch; do
     command -v $c >/dev/null || [ -x /usr/sbin/$c ] || die "$c not installed (bash scripts/deps.sh --test)"
   done
   mkdir -p "$DIR/state" "$DIR/spool"
+  ensure_cgroups
   # munge: its own user, its own run dir
   if ! { [ -f /run/munge/munged.pid ] && kill -0 "$(cat /run/munge/munged.pid)" 2>/dev/null; }; then
     mkdir -p /run/munge && chown munge:munge /run/munge && chmod 755 /run/munge
@@ -89,6 +124,10 @@ down() {
   stop_pid "$RUN/slurmd.pid"
   stop_pid "$RUN/slurmctld.pid"
   stop_pid /run/munge/munged.pid
+  if [ -f "$DIR/cgroup-mounts" ]; then
+    while IFS= read -r m; do umount "$m" 2>/dev/null || true; done < "$DIR/cgroup-mounts"
+    rm -f "$DIR/cgroup-mounts"
+  fi
   echo "slurm-local: down"
 }
 
