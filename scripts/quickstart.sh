@@ -14,6 +14,8 @@ THREADS=$(( CORES / NP > 0 ? CORES / NP : 1 ))
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS
 # Ranks are processes of their own: no busy-waiting OpenMP threads between steps.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+# mpirun hides whether this output is a terminal from the ranks; tell them.
+[ -t 1 ] && export SCORR_PROGRESS=${SCORR_PROGRESS:-tty}
 MPIRUN=(mpirun -np "$NP" --bind-to none)
 [ "$(id -u)" -eq 0 ] && MPIRUN+=(--allow-run-as-root)
 [ "$NP" -gt "$CORES" ] && MPIRUN+=(--oversubscribe)

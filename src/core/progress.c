@@ -19,15 +19,17 @@ void scorr_format_duration(double s, char *out, int n)
         snprintf(out, (size_t)n, "%lds", t);
 }
 
-/* A self-updating line only on an interactive terminal. Under SLURM the
- * output is a log file even when Open MPI gives the ranks a pseudo-terminal;
- * SCORR_PROGRESS=plain|tty overrides the guess. */
+/* A self-updating line only on an interactive terminal. Under mpirun the
+ * ranks' stdout is a pseudo-terminal Open MPI made even when mpirun's own
+ * output goes to a file, and under SLURM it is a log: both default to plain
+ * lines. SCORR_PROGRESS=plain|tty overrides the guess (scripts that know
+ * their output is a terminal set tty). */
 static int progress_is_tty(void)
 {
     const char *force = getenv("SCORR_PROGRESS");
     if (force && !strcmp(force, "plain")) return 0;
     if (force && !strcmp(force, "tty")) return 1;
-    if (getenv("SLURM_JOB_ID")) return 0;
+    if (getenv("SLURM_JOB_ID") || getenv("OMPI_COMM_WORLD_SIZE")) return 0;
     const char *term = getenv("TERM");
     if (term && !strcmp(term, "dumb")) return 0;
     return isatty(STDOUT_FILENO);

@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -96,6 +98,51 @@ static double compare_runs(const char *a, const char *b, const char *group)
 }
 
 #define TRAIN(np, name) run("%s -np %d %s/scorr_train %s.yaml", g_mpi, (np), g_bin, (name))
+
+/* Lines in a file (0 if missing). */
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    if (!f) return 0;
+    while ((c = fgetc(f)) != EOF) n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* Preemption: SIGUSR1 to mpirun (what the SLURM template forwards) while
+ * training; mpirun passes it to the ranks, which checkpoint at the next step
+ * boundary and exit 3; the next run resumes from that checkpoint. */
+static void preemption(void)
+{
+    write_cfg("sig", "baseline", NULL);
+    run("sed -i 's/epochs: 2,/epochs: 40,/' sig.yaml");
+    char cmd[2048], steps[512];
+    snprintf(cmd, sizeof cmd, "cd %s && exec %s -np 2 %s/scorr_train sig.yaml > sig.out 2>&1",
+             g_dir, g_mpi, g_bin);
+    snprintf(steps, sizeof steps, "%s/runs/sig/steps.csv", g_dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    /* wait until a few steps are logged (at most 60 s) */
+    for (int i = 0; i < 600 && count_lines(steps) < 4; i++) usleep(100000);
+    CHECK(count_lines(steps) >= 4, "training did not start within 60 s");
+    kill(pid, SIGUSR1);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    char out[1024];
+    snprintf(out, sizeof out, "cat %s/sig.out > %s/out.txt", g_dir, g_dir);
+    if (system(out) != 0) fprintf(stderr, "could not copy sig.out\n");
+    CHECK(rc == 3, "SIGUSR1 to mpirun: exit %d, want 3 (stopped with a checkpoint):\n%s", rc,
+          output());
+    CHECK(strstr(output(), "checkpoint written") != NULL, "no stop message:\n%s", output());
+    rc = run("%s -np 2 %s/scorr_train sig.yaml --stop-after-steps 2", g_mpi, g_bin);
+    CHECK(rc == 3 && strstr(output(), "resuming from"), "after the signal the run did not resume (%d):\n%s",
+          rc, output());
+}
 
 static void expect_error(int np, const char *name, const char *needle)
 {
@@ -182,6 +229,8 @@ int main(int argc, char **argv)
     CHECK(compare_runs("mt_np2", "resume_mt_cut", "/peer/params") == 0, "mt resumed B differs");
     CHECK(TRAIN(2, "resume_mt_cut") == 0 && strstr(output(), "already trained"),
           "finished run not recognised: %s", output());
+
+    preemption();
 
     /* 3. st from the baseline teacher (a run folder). */
     char extra[1024];
