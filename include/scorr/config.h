@@ -205,4 +205,15 @@ const char *scorr_variant_name(enum scorr_variant v);
  * config to <output>/config.yaml atomically. Local: call on one rank. */
 int scorr_config_write_output(const struct scorr_config *cfg);
 
+/* The model an experiment config describes (include/scorr/model.h): the
+ * architecture keys, S = data.image_size, B = batch pairs per forward.
+ * training = 1: a network being trained (batch-norm mode and backbone
+ * freezing from the config); training = 0: inference only (running
+ * statistics, no backbone gradients), as for a teacher or an evaluation.
+ * The one place that maps the config onto the model, for the trainer and
+ * for scorr_eval / scorr_match. Local. */
+struct scorr_model_config;
+void scorr_config_model(const struct scorr_config *c, int batch, int training,
+                        struct scorr_model_config *m);
+
 #endif

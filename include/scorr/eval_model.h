@@ -49,10 +49,4 @@ void scorr_eval_checkpoint_path(const char *arg, char *out, size_t n);
  * run's batch size. */
 void scorr_eval_net_source(struct scorr_eval_net *n, struct scorr_flow_source *src);
 
-/* The model config of a stored experiment config: architecture, S, B,
- * inference only. Local. */
-struct scorr_model_config;
-void scorr_eval_model_config(const struct scorr_config *c, int image_size, int batch,
-                             struct scorr_model_config *m);
-
 #endif

@@ -38,6 +38,8 @@ int scorr_h5_has(const struct scorr_h5 *f, const char *name);
 
 /* Shape of a dataset: *ndim and dims (SCORR_H5_MAXDIM entries). */
 int scorr_h5_shape(const struct scorr_h5 *f, const char *name, int *ndim, int64_t *dims);
+/* A shape as text for messages: "(2, 3, 64)", "()" for a scalar. */
+void scorr_h5_shape_text(char *out, size_t n, int ndim, const int64_t *dims);
 
 /* Read a whole dataset, checking its rank, shape (a -1 entry matches any
  * size) and that its stored type converts to `type` without loss of kind
@@ -55,6 +57,11 @@ int scorr_h5_write(struct scorr_h5 *f, const char *name, enum scorr_dtype type, 
 /* Create an empty dataset to be filled by scorr_h5_write_rows. */
 int scorr_h5_create_dataset(struct scorr_h5 *f, const char *name, enum scorr_dtype type,
                             int ndim, const int64_t *dims, int64_t chunk_rows, int gzip);
+/* The same with a first axis that may later be resized (H5Dset_extent):
+ * unlimited, and chunked by chunk_rows (>= 1) rows whatever dims[0] is
+ * (0 included). ndim >= 1. */
+int scorr_h5_create_growable(struct scorr_h5 *f, const char *name, enum scorr_dtype type,
+                             int ndim, const int64_t *dims, int64_t chunk_rows, int gzip);
 int scorr_h5_write_rows(struct scorr_h5 *f, const char *name, enum scorr_dtype type,
                         int64_t start, int64_t count, const void *data);
 

@@ -49,39 +49,6 @@ static void writer_free(struct scorr_ds_writer *w)
     free(w);
 }
 
-/* An image table: one chunk per image and an unlimited first axis, so
- * scorr_ds_writer_truncate_images can shrink it. */
-static int create_image_table(struct scorr_h5 *f, const char *name, int ndim,
-                              const int64_t *dims, int gzip)
-{
-    int err = 0;
-    hsize_t d[4], maxd[4], ch[4];
-    hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, lcpl = H5I_INVALID_HID,
-          ds = H5I_INVALID_HID;
-    for (int i = 0; i < ndim; i++) {
-        d[i] = maxd[i] = ch[i] = (hsize_t)dims[i];
-    }
-    maxd[0] = H5S_UNLIMITED;
-    ch[0] = 1;
-    sp = H5Screate_simple(ndim, d, maxd);
-    dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    H5Pset_chunk(dcpl, ndim, ch);
-    if (gzip > 0) {
-        H5Pset_shuffle(dcpl);
-        H5Pset_deflate(dcpl, (unsigned)gzip);
-    }
-    ds = H5Dcreate2(f->id, name, H5T_STD_U8LE, sp, lcpl, dcpl, H5P_DEFAULT);
-    SCORR_REQUIRE(ds >= 0, SCORR_EIO, "'%s': cannot create dataset '%s'", f->path, name);
-done:
-    if (ds >= 0) H5Dclose(ds);
-    if (lcpl >= 0) H5Pclose(lcpl);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (sp >= 0) H5Sclose(sp);
-    return err;
-}
-
 static int shrink_table(struct scorr_h5 *f, const char *name, int64_t n)
 {
     int err = 0;
@@ -165,9 +132,13 @@ int scorr_ds_writer_open(const char *path, const struct scorr_dataset_meta *meta
                                      (const char *const *)meta->category_names,
                                      meta->num_categories));
     int64_t S = w->S, N = w->num_images;
-    SCORR_TRY(create_image_table(&w->f, "/images/pixels", 4, (int64_t[]){N, S, S, 3}, 0));
+    /* one chunk per image and a growable first axis, so that
+     * scorr_ds_writer_truncate_images can shrink the table */
+    SCORR_TRY(scorr_h5_create_growable(&w->f, "/images/pixels", SCORR_U8, 4,
+                                       (int64_t[]){N, S, S, 3}, 1, 0));
     if (w->has_fg)
-        SCORR_TRY(create_image_table(&w->f, "/images/fg_mask", 3, (int64_t[]){N, S, S}, 1));
+        SCORR_TRY(scorr_h5_create_growable(&w->f, "/images/fg_mask", SCORR_U8, 3,
+                                           (int64_t[]){N, S, S}, 1, 1));
     *out = w;
     w = NULL;
 done:

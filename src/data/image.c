@@ -250,6 +250,25 @@ done:
 
 /* ---- encoding ---------------------------------------------------------- */
 
+/* The end of an encoder's atomic write: close the temporary file f (NULL if
+ * it was never opened) and, when err is 0 and the image was written, commit
+ * it as path; otherwise remove it. Returns the resulting status. */
+static int close_and_commit(FILE *f, int err, int written, const char *tmp, const char *path)
+{
+    if (!f) return err;
+    int rc = fclose(f);
+    if (!err && rc != 0)
+        err = scorr_error_set(SCORR_EIO, __FILE__, __LINE__, __func__, "cannot write '%s': %s",
+                              tmp, strerror(errno));
+    if (!err && written) {
+        err = scorr_commit_file(tmp, path);
+        if (err) scorr_error_trace(__FILE__, __LINE__, __func__);
+    } else {
+        unlink(tmp);
+    }
+    return err;
+}
+
 int scorr_image_write_png(const char *path, const uint8_t *pixels, int width, int height,
                           int channels)
 {
@@ -286,19 +305,7 @@ int scorr_image_write_png(const char *path, const uint8_t *pixels, int width, in
     written = 1;
 done:
     if (png) png_destroy_write_struct(&png, info ? &info : NULL);
-    if (f) {
-        int rc = fclose(f);
-        if (!err && rc != 0)
-            err = scorr_error_set(SCORR_EIO, __FILE__, __LINE__, __func__,
-                                  "cannot write '%s': %s", tmp, strerror(errno));
-        if (!err && written) {
-            err = scorr_commit_file(tmp, path);
-            if (err) scorr_error_trace(__FILE__, __LINE__, __func__);
-        } else {
-            unlink(tmp);
-        }
-    }
-    return err;
+    return close_and_commit(f, err, written, tmp, path);
 }
 
 int scorr_image_write_jpeg(const char *path, const uint8_t *pixels, int width, int height,
@@ -342,17 +349,5 @@ int scorr_image_write_jpeg(const char *path, const uint8_t *pixels, int width, i
     written = 1;
 done:
     if (created) jpeg_destroy_compress(&cinfo);
-    if (f) {
-        int rc = fclose(f);
-        if (!err && rc != 0)
-            err = scorr_error_set(SCORR_EIO, __FILE__, __LINE__, __func__,
-                                  "cannot write '%s': %s", tmp, strerror(errno));
-        if (!err && written) {
-            err = scorr_commit_file(tmp, path);
-            if (err) scorr_error_trace(__FILE__, __LINE__, __func__);
-        } else {
-            unlink(tmp);
-        }
-    }
-    return err;
+    return close_and_commit(f, err, written, tmp, path);
 }

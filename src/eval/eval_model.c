@@ -9,24 +9,6 @@
 #include "scorr/loader.h"
 #include "scorr/model.h"
 
-void scorr_eval_model_config(const struct scorr_config *c, int image_size, int batch,
-                             struct scorr_model_config *m)
-{
-    memset(m, 0, sizeof *m);
-    m->depth = c->model.backbone.depth;
-    m->width = c->model.backbone.width;
-    m->bn_batch = 0; /* eval mode: running statistics */
-    m->freeze_backbone = 1;
-    m->sce_enabled = c->model.sce.enabled;
-    m->sce_kernel = c->model.sce.kernel;
-    m->sce_channels = c->model.sce.channels;
-    m->upsample = c->model.upsample;
-    m->temperature = (float)c->model.temperature;
-    m->image_size = image_size > 0 ? image_size : c->data.image_size;
-    m->batch = batch;
-    m->training = 0;
-}
-
 void scorr_eval_checkpoint_path(const char *arg, char *out, size_t n)
 {
     struct stat st;
@@ -94,7 +76,8 @@ int scorr_eval_net_open(const char *path, int which, int batch, int image_size,
     int in_file = 0;
     SCORR_TRY(resolve_network(n, which, &in_file));
     struct scorr_model_config mc;
-    scorr_eval_model_config(&n->cfg, image_size, batch, &mc);
+    scorr_config_model(&n->cfg, batch, 0, &mc);
+    if (image_size > 0) mc.image_size = image_size;
     SCORR_REQUIRE(mc.image_size >= 16 && mc.image_size % 16 == 0, SCORR_EINVAL,
                   "image size %d is not a positive multiple of 16", mc.image_size);
     SCORR_TRY(scorr_model_create(&mc, 0, &n->model));

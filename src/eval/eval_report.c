@@ -42,14 +42,14 @@ static cJSON *alpha_map(const struct scorr_eval_options *o, const double *v)
     return m;
 }
 
-/* pairs, points, pck, pck_per_point of the primary mode, and per mode when
- * there are several. */
-static cJSON *group_json(const struct scorr_evaluator *ev, const struct scorr_eval_filter *f)
+/* Into g: pairs, points, pck, pck_per_point of the primary mode, and per
+ * mode when there are several. */
+static void add_group(cJSON *g, const struct scorr_evaluator *ev,
+                      const struct scorr_eval_filter *f)
 {
     const struct scorr_eval_options *o = &ev->opt;
     struct scorr_pck_stats s;
     scorr_evaluator_pck(ev, 0, f, &s);
-    cJSON *g = cJSON_CreateObject();
     cJSON_AddNumberToObject(g, "pairs", (double)s.pairs);
     cJSON_AddNumberToObject(g, "points", (double)s.points);
     cJSON_AddItemToObject(g, "pck", alpha_map(o, s.pck));
@@ -63,6 +63,13 @@ static cJSON *group_json(const struct scorr_evaluator *ev, const struct scorr_ev
             cJSON_AddItemToObject(e, "pck_per_point", alpha_map(o, s.pck_point));
         }
     }
+}
+
+/* The group's numbers as a new object. */
+static cJSON *group_json(const struct scorr_evaluator *ev, const struct scorr_eval_filter *f)
+{
+    cJSON *g = cJSON_CreateObject();
+    add_group(g, ev, f);
     return g;
 }
 
@@ -100,22 +107,8 @@ int scorr_eval_json(const struct scorr_evaluator *ev, const struct scorr_eval_in
     cJSON *al = cJSON_AddArrayToObject(j, "alphas");
     for (int a = 0; a < o->num_alphas; a++)
         cJSON_AddItemToArray(al, cJSON_CreateNumber(alpha_value(o->alphas[a])));
-    struct scorr_pck_stats s;
     const struct scorr_eval_filter all = SCORR_EVAL_ALL;
-    scorr_evaluator_pck(ev, 0, &all, &s);
-    cJSON_AddNumberToObject(j, "pairs", (double)s.pairs);
-    cJSON_AddNumberToObject(j, "points", (double)s.points);
-    cJSON_AddItemToObject(j, "pck", alpha_map(o, s.pck));
-    cJSON_AddItemToObject(j, "pck_per_point", alpha_map(o, s.pck_point));
-    if (o->num_modes > 1) {
-        cJSON *t = cJSON_AddObjectToObject(j, "thresholds");
-        for (int m = 0; m < o->num_modes; m++) {
-            scorr_evaluator_pck(ev, m, &all, &s);
-            cJSON *e = cJSON_AddObjectToObject(t, scorr_pck_threshold_name(o->modes[m]));
-            cJSON_AddItemToObject(e, "pck", alpha_map(o, s.pck));
-            cJSON_AddItemToObject(e, "pck_per_point", alpha_map(o, s.pck_point));
-        }
-    }
+    add_group(j, ev, &all);
     cJSON *pc = cJSON_AddObjectToObject(j, "per_category");
     for (int k = 0; k < ev->K; k++) {
         if (!has_category(ev, k)) continue;

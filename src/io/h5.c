@@ -182,7 +182,7 @@ done:
     return err;
 }
 
-static void shape_str(char *out, size_t n, int ndim, const int64_t *dims)
+void scorr_h5_shape_text(char *out, size_t n, int ndim, const int64_t *dims)
 {
     size_t k = (size_t)snprintf(out, n, "(");
     for (int i = 0; i < ndim && k < n; i++)
@@ -218,8 +218,8 @@ int scorr_h5_read(const struct scorr_h5 *f, const char *name, enum scorr_dtype t
         if (shape[i] >= 0 && shape[i] != dims[i]) match = 0;
     if (!match) {
         char want[128], got[128];
-        shape_str(want, sizeof want, ndim, shape);
-        shape_str(got, sizeof got, n, dims);
+        scorr_h5_shape_text(want, sizeof want, ndim, shape);
+        scorr_h5_shape_text(got, sizeof got, n, dims);
         SCORR_FAIL(SCORR_EFORMAT, "'%s': dataset '%s' has shape %s, expected %s", f->path, name,
                    got, want);
     }
@@ -269,19 +269,22 @@ static hid_t lcpl_intermediate(void)
     return p;
 }
 
-int scorr_h5_create_dataset(struct scorr_h5 *f, const char *name, enum scorr_dtype type,
-                            int ndim, const int64_t *dims, int64_t chunk_rows, int gzip)
+/* scorr_h5_create_dataset and, with growable, scorr_h5_create_growable. */
+static int create_dataset(struct scorr_h5 *f, const char *name, enum scorr_dtype type, int ndim,
+                          const int64_t *dims, int64_t chunk_rows, int gzip, int growable)
 {
     int err = 0;
     hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, lcpl = H5I_INVALID_HID,
           ds = H5I_INVALID_HID;
-    hsize_t d[SCORR_H5_MAXDIM] = {0}, ch[SCORR_H5_MAXDIM];
-    for (int i = 0; i < ndim; i++) d[i] = (hsize_t)dims[i];
-    sp = ndim == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndim, d, NULL);
+    hsize_t d[SCORR_H5_MAXDIM] = {0}, maxd[SCORR_H5_MAXDIM] = {0}, ch[SCORR_H5_MAXDIM];
+    SCORR_ASSERT(!growable || (ndim > 0 && chunk_rows > 0));
+    for (int i = 0; i < ndim; i++) d[i] = maxd[i] = (hsize_t)dims[i];
+    if (growable) maxd[0] = H5S_UNLIMITED;
+    sp = ndim == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndim, d, growable ? maxd : NULL);
     dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    if (chunk_rows > 0 && ndim > 0 && dims[0] > 0) {
+    if (chunk_rows > 0 && ndim > 0 && (dims[0] > 0 || growable)) {
         for (int i = 0; i < ndim; i++) ch[i] = d[i] ? d[i] : 1;
-        ch[0] = (hsize_t)(chunk_rows < dims[0] ? chunk_rows : dims[0]);
+        ch[0] = (hsize_t)(growable || chunk_rows < dims[0] ? chunk_rows : dims[0]);
         H5Pset_chunk(dcpl, ndim, ch);
         if (gzip > 0) {
             H5Pset_shuffle(dcpl);
@@ -297,6 +300,18 @@ done:
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
     return err;
+}
+
+int scorr_h5_create_dataset(struct scorr_h5 *f, const char *name, enum scorr_dtype type,
+                            int ndim, const int64_t *dims, int64_t chunk_rows, int gzip)
+{
+    return create_dataset(f, name, type, ndim, dims, chunk_rows, gzip, 0);
+}
+
+int scorr_h5_create_growable(struct scorr_h5 *f, const char *name, enum scorr_dtype type,
+                             int ndim, const int64_t *dims, int64_t chunk_rows, int gzip)
+{
+    return create_dataset(f, name, type, ndim, dims, chunk_rows, gzip, 1);
 }
 
 int scorr_h5_write_rows(struct scorr_h5 *f, const char *name, enum scorr_dtype type,

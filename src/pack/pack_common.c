@@ -146,6 +146,31 @@ int pack_path(const struct pack_ctx *c, char *out, size_t n, const char *rel)
     return scorr_path_join(out, n, c->root, rel);
 }
 
+int pack_find_root(struct pack_ctx *c, const char *raw_dir, const char *name, const char *marker,
+                   const char *marker_what, const char *hint)
+{
+    int err = 0;
+    char probe[4096];
+    const char *cands[2] = {"", name};
+    c->root[0] = 0;
+    for (int i = 0; i < 2 && !c->root[0]; i++) {
+        char base[4096];
+        SCORR_TRY(scorr_path_join(base, sizeof base, raw_dir, cands[i]));
+        SCORR_TRY(scorr_path_join(probe, sizeof probe, base, marker));
+        if (scorr_exists(probe)) snprintf(c->root, sizeof c->root, "%s", base);
+    }
+    if (!c->root[0]) {
+        scorr_error_set(SCORR_EIO, __FILE__, __LINE__, __func__,
+                        "'%s' does not look like %s: no %s in it (or in '%s/%s')", raw_dir, name,
+                        marker_what, raw_dir, name);
+        scorr_error_hint("%s", hint);
+        err = SCORR_EIO;
+        goto done;
+    }
+done:
+    return err;
+}
+
 /* ---- text and CSV ------------------------------------------------------ */
 
 int pack_text_open(struct pack_text *t, const char *path)
@@ -219,6 +244,16 @@ int pack_csv_split(char *line, char **fields, int max)
         p++;
     }
     return n;
+}
+
+void pack_csv_row_name(const char *path, int lineno, const char *line, char *out, size_t n)
+{
+    const char *csvname = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    int nl = snprintf(out, n, "%s:%d", csvname, lineno);
+    const char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+    if (c2 && nl > 0 && (size_t)nl < n)
+        snprintf(out + nl, n - (size_t)nl, " (%.*s)", (int)(c2 - line > 200 ? 200 : c2 - line),
+                 line);
 }
 
 int pack_parse_double(const char *s, double *v)

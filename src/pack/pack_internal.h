@@ -76,6 +76,13 @@ int pack_skip_or_fail(struct pack_ctx *c, const char *split, const char *pair, i
 /* Join the raw root and a relative path. */
 int pack_path(const struct pack_ctx *c, char *out, size_t n, const char *rel);
 
+/* Locate a benchmark's raw root: raw_dir itself or raw_dir/<name>, whichever
+ * holds `marker` (a file or folder path below the root), into c->root.
+ * Otherwise fails with "'<raw_dir>' does not look like <name>: no
+ * <marker_what> in it (or in '<raw_dir>/<name>')" and the hint. Local. */
+int pack_find_root(struct pack_ctx *c, const char *raw_dir, const char *name, const char *marker,
+                   const char *marker_what, const char *hint);
+
 /* Text files read whole; lines numbered from 1, "\r\n" accepted, a UTF-8 BOM
  * skipped. */
 struct pack_text {
@@ -93,6 +100,10 @@ void pack_text_close(struct pack_text *t);
 /* Split a CSV line in place at commas (double quotes may enclose a field).
  * Returns the number of fields; at most max are stored. */
 int pack_csv_split(char *line, char **fields, int max);
+/* How a skipped CSV row is named in warnings: "<file name>:<line>
+ * (<first two fields>)", into out (n bytes). Call it before pack_csv_split
+ * cuts the line. */
+void pack_csv_row_name(const char *path, int lineno, const char *line, char *out, size_t n);
 /* Parse a whole string as a finite number / an integer; 0 on success. */
 int pack_parse_double(const char *s, double *v);
 int pack_parse_int(const char *s, long *v);

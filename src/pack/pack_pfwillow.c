@@ -23,24 +23,9 @@ static const char *const k_classes[] = {
 int pack_setup_pfwillow(struct pack_ctx *c, const char *raw_dir)
 {
     int err = 0;
-    char probe[4096];
-    const char *cands[2] = {"", "PF-WILLOW"};
-    c->root[0] = 0;
-    for (int i = 0; i < 2 && !c->root[0]; i++) {
-        char base[4096];
-        SCORR_TRY(scorr_path_join(base, sizeof base, raw_dir, cands[i]));
-        SCORR_TRY(scorr_path_join(probe, sizeof probe, base, "test_pairs.csv"));
-        if (scorr_exists(probe)) snprintf(c->root, sizeof c->root, "%s", base);
-    }
-    if (!c->root[0]) {
-        scorr_error_set(SCORR_EIO, __FILE__, __LINE__, __func__,
-                        "'%s' does not look like PF-WILLOW: no 'test_pairs.csv' in it (or in "
-                        "'%s/PF-WILLOW')",
-                        raw_dir, raw_dir);
-        scorr_error_hint("pass the folder that holds test_pairs.csv and the 10 class folders");
-        err = SCORR_EIO;
-        goto done;
-    }
+    SCORR_TRY(pack_find_root(c, raw_dir, "PF-WILLOW", "test_pairs.csv", "'test_pairs.csv'",
+                             "pass the folder that holds test_pairs.csv and the 10 class "
+                             "folders"));
     c->categories = k_classes;
     c->num_categories = NUM_CLASSES;
     c->source = "pfwillow";
@@ -149,13 +134,8 @@ int pack_read_pfwillow(struct pack_ctx *c, struct pack_split *s)
                   path, lineno, header, nh, NCOLS);
     while (pack_text_next(&t, &line, &lineno)) {
         if (!line[0]) continue;
-        /* How a skipped row is named in warnings: file:line and its two images. */
         char name[320];
-        const char *csvname = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        int nl = snprintf(name, sizeof name, "%s:%d", csvname, lineno);
-        const char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-        if (c2 && nl > 0 && (size_t)nl < sizeof name)
-            snprintf(name + nl, sizeof name - (size_t)nl, " (%.*s)", (int)(c2 - line > 200 ? 200 : c2 - line), line);
+        pack_csv_row_name(path, lineno, line, name, sizeof name);
         int n = pack_csv_split(line, f, NCOLS + 1);
         if (n != NCOLS) {
             err = scorr_error_set(SCORR_EFORMAT, __FILE__, __LINE__, __func__,

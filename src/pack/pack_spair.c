@@ -22,24 +22,9 @@ static const char *const k_categories[] = {
 int pack_setup_spair(struct pack_ctx *c, const char *raw_dir)
 {
     int err = 0;
-    char probe[4096];
-    const char *cands[2] = {"", "SPair-71k"};
-    c->root[0] = 0;
-    for (int i = 0; i < 2 && !c->root[0]; i++) {
-        char base[4096];
-        SCORR_TRY(scorr_path_join(base, sizeof base, raw_dir, cands[i]));
-        SCORR_TRY(scorr_path_join(probe, sizeof probe, base, "Layout/large"));
-        if (scorr_exists(probe)) snprintf(c->root, sizeof c->root, "%s", base);
-    }
-    if (!c->root[0]) {
-        scorr_error_set(SCORR_EIO, __FILE__, __LINE__, __func__,
-                        "'%s' does not look like SPair-71k: no 'Layout/large' in it (or in "
-                        "'%s/SPair-71k')",
-                        raw_dir, raw_dir);
-        scorr_error_hint("pass the folder that holds JPEGImages/, Layout/ and PairAnnotation/");
-        err = SCORR_EIO;
-        goto done;
-    }
+    SCORR_TRY(pack_find_root(c, raw_dir, "SPair-71k", "Layout/large", "'Layout/large'",
+                             "pass the folder that holds JPEGImages/, Layout/ and "
+                             "PairAnnotation/"));
     c->categories = k_categories;
     c->num_categories = NUM_CATEGORIES;
     c->source = "spair";

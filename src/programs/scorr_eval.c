@@ -1,15 +1,17 @@
 /* scorr_eval: PCK (and on the synthetic benchmark dense EPE and pseudo-label
  * quality) of a checkpoint on a dataset split (docs/evaluation.md). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scorr/cli.h"
 #include "scorr/comm.h"
 #include "scorr/error.h"
 #include "scorr/eval_cli.h"
 #include "scorr/eval_model.h"
 #include "scorr/log.h"
+
+#define PROG "scorr_eval"
 
 static void usage(FILE *f)
 {
@@ -43,43 +45,10 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "scorr_eval: %s: expected an integer in %d..%d, found '%s'\n", opt, lo, hi,
-                s);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_double(const char *opt, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v > lo && v <= hi)) {
-        fprintf(stderr, "scorr_eval: %s: expected a number in (%g, %g], found '%s'\n", opt, lo, hi,
-                s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Options that take a value. */
-static int is_valued(const char *o)
-{
-    static const char *const k[] = {"--split", "--alpha", "--threshold", "--network", "--batch",
-                                    "--out", "--pseudo", "--dilation", "--ratio", "--pseudo-alpha"};
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
-        if (!strcmp(o, k[i])) return 1;
-    return 0;
-}
+static const char *const k_valued[] = {"--split",  "--alpha",  "--threshold", "--network",
+                                       "--batch",  "--out",    "--pseudo",    "--dilation",
+                                       "--ratio",  "--pseudo-alpha", NULL};
 
 int main(int argc, char **argv)
 {
@@ -96,7 +65,7 @@ int main(int argc, char **argv)
             a.pseudo_peer = 1;
         } else if (!strcmp(o, "--quiet")) {
             quiet = 1;
-        } else if (is_valued(o) && !has) {
+        } else if (scorr_cli_takes_value(o, k_valued) && !has) {
             fprintf(stderr, "scorr_eval: %s needs a value\n", o);
             return 2;
         } else if (!strcmp(o, "--split")) {
@@ -106,13 +75,10 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--threshold")) {
             a.threshold = argv[++i];
         } else if (!strcmp(o, "--network")) {
-            const char *v = argv[++i];
-            if (!strcmp(v, "best"))
-                a.network = SCORR_NET_BEST;
-            else if (parse_int(o, v, 0, 1, &a.network))
+            if (scorr_cli_int_or(PROG, o, argv[++i], "best", SCORR_NET_BEST, 0, 1, &a.network))
                 return 2;
         } else if (!strcmp(o, "--batch")) {
-            if (parse_int(o, argv[++i], 1, 256, &a.batch)) return 2;
+            if (scorr_cli_int(PROG, o, argv[++i], 1, 256, &a.batch)) return 2;
         } else if (!strcmp(o, "--out")) {
             a.out = argv[++i];
         } else if (!strcmp(o, "--pseudo")) {
@@ -121,15 +87,15 @@ int main(int argc, char **argv)
             const char *v = argv[++i];
             if (!strcmp(v, "none")) {
                 a.dilation = 0;
-            } else if (parse_int(o, v, 1, 255, &a.dilation) || a.dilation % 2 == 0) {
+            } else if (scorr_cli_int(PROG, o, v, 1, 255, &a.dilation) || a.dilation % 2 == 0) {
                 fprintf(stderr, "scorr_eval: --dilation: expected an odd kernel size or none, "
                                 "found '%s'\n", v);
                 return 2;
             }
         } else if (!strcmp(o, "--ratio")) {
-            if (parse_double(o, argv[++i], 0, 1, &a.ratio)) return 2;
+            if (scorr_cli_double(PROG, o, argv[++i], 0, 1, &a.ratio)) return 2;
         } else if (!strcmp(o, "--pseudo-alpha")) {
-            if (parse_double(o, argv[++i], 0, 1e9, &a.pseudo_alpha)) return 2;
+            if (scorr_cli_double(PROG, o, argv[++i], 0, 1e9, &a.pseudo_alpha)) return 2;
         } else if (o[0] == '-') {
             fprintf(stderr, "scorr_eval: unknown option '%s'\n", o);
             usage(stderr);

@@ -1,13 +1,15 @@
 /* scorr_match: a trained network on two images -> dense flow and a picture
  * of the matches (docs/match.md). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scorr/cli.h"
 #include "scorr/error.h"
 #include "scorr/eval_model.h"
 #include "scorr/match.h"
+
+#define PROG "scorr_match"
 
 static void usage(FILE *f)
 {
@@ -33,28 +35,9 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "scorr_match: %s: expected an integer in %d..%d, found '%s'\n", opt, lo, hi,
-                s);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-static int is_valued(const char *o)
-{
-    static const char *const k[] = {"--out-flow", "--out-png", "--points", "--grid", "--size",
-                                    "--network"};
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
-        if (!strcmp(o, k[i])) return 1;
-    return 0;
-}
+/* Options that take a value. */
+static const char *const k_valued[] = {"--out-flow", "--out-png", "--points", "--grid",
+                                       "--size",     "--network", NULL};
 
 int main(int argc, char **argv)
 {
@@ -67,7 +50,7 @@ int main(int argc, char **argv)
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             usage(stdout);
             return 0;
-        } else if (is_valued(o) && i + 1 >= argc) {
+        } else if (scorr_cli_takes_value(o, k_valued) && i + 1 >= argc) {
             fprintf(stderr, "scorr_match: %s needs a value\n", o);
             return 2;
         } else if (!strcmp(o, "--out-flow")) {
@@ -77,14 +60,11 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "--points")) {
             a.points = argv[++i];
         } else if (!strcmp(o, "--grid")) {
-            if (parse_int(o, argv[++i], 1, 64, &a.grid)) return 2;
+            if (scorr_cli_int(PROG, o, argv[++i], 1, 64, &a.grid)) return 2;
         } else if (!strcmp(o, "--size")) {
-            if (parse_int(o, argv[++i], 16, 4096, &a.size)) return 2;
+            if (scorr_cli_int(PROG, o, argv[++i], 16, 4096, &a.size)) return 2;
         } else if (!strcmp(o, "--network")) {
-            const char *v = argv[++i];
-            if (!strcmp(v, "best"))
-                a.network = SCORR_NET_BEST;
-            else if (parse_int(o, v, 0, 1, &a.network))
+            if (scorr_cli_int_or(PROG, o, argv[++i], "best", SCORR_NET_BEST, 0, 1, &a.network))
                 return 2;
         } else if (o[0] == '-' && o[1]) {
             fprintf(stderr, "scorr_match: unknown option '%s'\n", o);

@@ -1,6 +1,6 @@
 /* Private to src/sweep: the parsed sweep file before expansion, the settings
- * comparison shared by teacher matching and the tables, a growing string and
- * process helpers. */
+ * comparison shared by teacher matching and the tables, path, name and
+ * process helpers (texts are built with scorr/strbuf.h). */
 #ifndef SCORR_SWEEP_INTERNAL_H
 #define SCORR_SWEEP_INTERNAL_H
 
@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "scorr/config.h"
+#include "scorr/strbuf.h"
 #include "scorr/sweep.h"
 
 /* ---- the sweep file, parsed (sweep_parse.c) ------------------------------ */
@@ -95,21 +96,6 @@ int settings_compatible(const struct scorr_config *a, const struct scorr_config 
 
 /* Value text of key (scorr_config_get), "?" for an unknown key. */
 void settings_value(const struct scorr_config *cfg, const char *key, char *out, size_t n);
-
-/* ---- growing string (sweep_util.c) ---------------------------------------- */
-
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap);
-void sb_append(struct sbuf *b, const char *s, size_t n);
-/* Hand over the text (caller frees) or fail with SCORR_ENOMEM. */
-int sb_finish(struct sbuf *b, char **out);
-void sb_free(struct sbuf *b);
 
 /* ---- small helpers (sweep_util.c) ----------------------------------------- */
 

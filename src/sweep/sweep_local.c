@@ -79,7 +79,7 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
     int err = 0;
     struct scorr_cell_status *st = NULL;
     int *outcome = NULL; /* 0 not run, 1 done, 2 failed, 3 skipped */
-    struct sbuf failed = {0};
+    struct scorr_sbuf failed = {0};
     int n_failed = 0, n_ran = 0;
     *interrupted = 0;
     st = calloc((size_t)sw->n_cells, sizeof *st);
@@ -107,16 +107,16 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
                 printf("[%d/%d] %s: %s elsewhere (%s), skipped\n", k, sw->n_cells, c->id,
                        scorr_cell_state_name(st[i].state), st[i].detail);
                 outcome[i] = 3;
-                sb_printf(&failed, "%s%s (%s elsewhere)", n_failed++ ? ", " : "", c->id,
-                          scorr_cell_state_name(st[i].state));
+                scorr_sb_printf(&failed, "%s%s (%s elsewhere)", n_failed++ ? ", " : "", c->id,
+                                scorr_cell_state_name(st[i].state));
                 continue;
             }
             if (c->teacher >= 0 && outcome[c->teacher] != 1) {
                 printf("[%d/%d] %s: skipped, its teacher %s is not done\n", k, sw->n_cells, c->id,
                        sw->cells[c->teacher].id);
                 outcome[i] = 3;
-                sb_printf(&failed, "%s%s (teacher %s not done)", n_failed++ ? ", " : "", c->id,
-                          sw->cells[c->teacher].id);
+                scorr_sb_printf(&failed, "%s%s (teacher %s not done)", n_failed++ ? ", " : "",
+                                c->id, sw->cells[c->teacher].id);
                 continue;
             }
             char lock[SCORR_SWEEP_PATH + 300], log[SCORR_SWEEP_PATH + 300],
@@ -130,7 +130,7 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
                 printf("[%d/%d] %s: another runner holds %s, skipped\n", k, sw->n_cells, c->id,
                        lock);
                 outcome[i] = 3;
-                sb_printf(&failed, "%s%s (locked)", n_failed++ ? ", " : "", c->id);
+                scorr_sb_printf(&failed, "%s%s (locked)", n_failed++ ? ", " : "", c->id);
                 continue;
             }
             printf("[%d/%d] %s: running (%d rank%s x %d thread%s%s%s)\n", k, sw->n_cells, c->id,
@@ -156,14 +156,14 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
                 printf("[%d/%d] %s: stopped early with a checkpoint (run again to continue)\n", k,
                        sw->n_cells, c->id);
                 outcome[i] = 3;
-                sb_printf(&failed, "%s%s (stopped)", n_failed++ ? ", " : "", c->id);
+                scorr_sb_printf(&failed, "%s%s (stopped)", n_failed++ ? ", " : "", c->id);
             } else {
                 printf("[%d/%d] %s: FAILED (exit %d); log %s:\n", k, sw->n_cells, c->id, status,
                        log);
                 fflush(stdout);
                 tail_log(log, 8);
                 outcome[i] = 2;
-                sb_printf(&failed, "%s%s (exit %d)", n_failed++ ? ", " : "", c->id, status);
+                scorr_sb_printf(&failed, "%s%s (exit %d)", n_failed++ ? ", " : "", c->id, status);
             }
             fflush(stdout);
         }
@@ -172,11 +172,12 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
         printf("interrupted: no further cell started\n");
         for (int i = 0; i < sw->n_cells; i++)
             if (!outcome[i] && st[i].state != SCORR_CELL_DONE)
-                sb_printf(&failed, "%s%s (not started)", n_failed++ ? ", " : "", sw->cells[i].id);
+                scorr_sb_printf(&failed, "%s%s (not started)", n_failed++ ? ", " : "",
+                                sw->cells[i].id);
     }
     if (n_failed) {
         char *list = NULL;
-        SCORR_TRY(sb_finish(&failed, &list));
+        SCORR_TRY(scorr_sb_finish(&failed, &list));
         err = scorr_error_set(SCORR_EINVAL, __FILE__, __LINE__, __func__,
                               "sweep %s: %d cell%s not done: %s", sw->name, n_failed,
                               n_failed == 1 ? "" : "s", list);
@@ -185,7 +186,7 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
     }
     printf("sweep %s: every cell done (%d run now)\n", sw->name, n_ran);
 done:
-    sb_free(&failed);
+    scorr_sb_free(&failed);
     free(st);
     free(outcome);
     return err;

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "scorr/error.h"
+#include "scorr/yaml_util.h"
 #include "sweep/sweep_internal.h"
 
 struct pctx {
@@ -20,30 +21,6 @@ struct pctx {
 static yaml_node_t *node(struct pctx *x, int i) { return yaml_document_get_node(x->doc, i); }
 
 static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
-
-static const char *kind(const yaml_node_t *n)
-{
-    return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list"
-                                                                                      : "a value";
-}
-
-static int plain(const yaml_node_t *n)
-{
-    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
-           n->data.scalar.style == YAML_ANY_SCALAR_STYLE;
-}
-
-/* Scalar text into out; -1 if not a scalar, too long or holding a NUL. */
-static int text_of(const yaml_node_t *n, char *out, size_t cap)
-{
-    if (n->type != YAML_SCALAR_NODE) return -1;
-    size_t len = n->data.scalar.length;
-    const char *v = (const char *)n->data.scalar.value;
-    if (len + 1 > cap || memchr(v, 0, len)) return -1;
-    memcpy(out, v, len);
-    out[len] = 0;
-    return 0;
-}
 
 /* ---- mappings with known keys --------------------------------------------- */
 
@@ -59,17 +36,17 @@ static int walk(struct pctx *x, yaml_node_t *map, const char *section, const cha
     char key[128], other[128], list[512];
     if (map->type != YAML_MAPPING_NODE) {
         SCORR_FAIL(SCORR_EINVAL, "%s:%d: %s%sexpected a mapping of keys, found %s", x->file,
-                   line_of(map), section, *section ? ": " : "", kind(map));
+                   line_of(map), section, *section ? ": " : "", scorr_yaml_kind(map));
     }
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *kn = node(x, p->key), *vn = node(x, p->value);
-        SCORR_REQUIRE(!text_of(kn, key, sizeof key), SCORR_EINVAL,
+        SCORR_REQUIRE(!scorr_yaml_text(kn, key, sizeof key), SCORR_EINVAL,
                       "%s:%d: %s%sa key must be a short plain word, found %s", x->file,
-                      line_of(kn), section, *section ? ": " : "", kind(kn));
+                      line_of(kn), section, *section ? ": " : "", scorr_yaml_kind(kn));
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
             yaml_node_t *qk = node(x, q->key);
-            if (!text_of(qk, other, sizeof other) && !strcmp(other, key))
+            if (!scorr_yaml_text(qk, other, sizeof other) && !strcmp(other, key))
                 SCORR_FAIL(SCORR_EINVAL, "%s:%d: duplicate key '%s%s%s' (first given at line %d)",
                            x->file, line_of(kn), section, *section ? "." : "", key, line_of(qk));
         }
@@ -105,8 +82,8 @@ static int get_string(struct pctx *x, const char *key, yaml_node_t *v, char *out
 {
     int err = 0;
     SCORR_REQUIRE(v->type == YAML_SCALAR_NODE, SCORR_EINVAL, "%s:%d: %s: expected a value, found %s",
-                  x->file, line_of(v), key, kind(v));
-    SCORR_REQUIRE(!text_of(v, out, cap), SCORR_EINVAL,
+                  x->file, line_of(v), key, scorr_yaml_kind(v));
+    SCORR_REQUIRE(!scorr_yaml_text(v, out, cap), SCORR_EINVAL,
                   "%s:%d: %s: value too long (at most %zu bytes) or holds a NUL byte", x->file,
                   line_of(v), key, cap - 1);
     SCORR_REQUIRE(!strpbrk(out, "\t\n\r"), SCORR_EINVAL,
@@ -120,10 +97,12 @@ static int get_int(struct pctx *x, const char *key, yaml_node_t *v, int lo, int 
 {
     int err = 0;
     char t[64] = "";
-    SCORR_REQUIRE(v->type == YAML_SCALAR_NODE && plain(v) && !text_of(v, t, sizeof t),
+    SCORR_REQUIRE(v->type == YAML_SCALAR_NODE && scorr_yaml_plain(v) &&
+                      !scorr_yaml_text(v, t, sizeof t),
                   SCORR_EINVAL, "%s:%d: %s: expected an integer in [%d, %d], found %s%s%s",
-                  x->file, line_of(v), key, lo, hi, v->type == YAML_SCALAR_NODE ? "'" : kind(v),
-                  t, v->type == YAML_SCALAR_NODE ? "'" : "");
+                  x->file, line_of(v), key, lo, hi,
+                  v->type == YAML_SCALAR_NODE ? "'" : scorr_yaml_kind(v), t,
+                  v->type == YAML_SCALAR_NODE ? "'" : "");
     char *end;
     errno = 0;
     long val = strtol(t, &end, 10);
@@ -157,7 +136,7 @@ static int value_text(struct pctx *x, const char *what, yaml_node_t *v, char *ou
         items = tmp;
     } else if (v->type != YAML_SCALAR_NODE) {
         SCORR_FAIL(SCORR_EINVAL, "%s:%d: %s: expected a value or a list of values, found %s",
-                   x->file, line_of(v), what, kind(v));
+                   x->file, line_of(v), what, scorr_yaml_kind(v));
     }
     if (list) w += (size_t)snprintf(out, cap, "[");
     token[0] = 0;
@@ -165,15 +144,15 @@ static int value_text(struct pctx *x, const char *what, yaml_node_t *v, char *ou
         yaml_node_t *it = items[i];
         SCORR_REQUIRE(it->type == YAML_SCALAR_NODE, SCORR_EINVAL,
                       "%s:%d: %s: expected a value, found %s as item %d", x->file, line_of(it),
-                      what, kind(it), i + 1);
-        SCORR_REQUIRE(!text_of(it, item, sizeof item), SCORR_EINVAL,
+                      what, scorr_yaml_kind(it), i + 1);
+        SCORR_REQUIRE(!scorr_yaml_text(it, item, sizeof item), SCORR_EINVAL,
                       "%s:%d: %s: value too long (at most %d bytes) or holds a NUL byte", x->file,
                       line_of(it), what, SCORR_CONFIG_PATH - 1);
         SCORR_REQUIRE(!strpbrk(item, "\t\n\r"), SCORR_EINVAL,
                       "%s:%d: %s: tabs and line breaks are not allowed in a value", x->file,
                       line_of(it), what);
         if (list && i) w += (size_t)snprintf(out + (w < cap ? w : cap), w < cap ? cap - w : 0, ", ");
-        if (plain(it)) {
+        if (scorr_yaml_plain(it)) {
             w += (size_t)snprintf(out + (w < cap ? w : cap), w < cap ? cap - w : 0, "%s", item);
         } else {
             w += (size_t)snprintf(out + (w < cap ? w : cap), w < cap ? cap - w : 0, "\"");
@@ -283,15 +262,15 @@ static int read_set(struct pctx *x, yaml_node_t *map, const char *prefix, const 
     char key[128], path[256], val[SCORR_CONFIG_PATH], tok[64], other[128];
     SCORR_REQUIRE(map->type == YAML_MAPPING_NODE, SCORR_EINVAL,
                   "%s:%d: %s: expected a mapping of experiment keys to values, found %s", x->file,
-                  line_of(map), what, kind(map));
+                  line_of(map), what, scorr_yaml_kind(map));
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *kn = node(x, p->key), *vn = node(x, p->value);
-        SCORR_REQUIRE(!text_of(kn, key, sizeof key), SCORR_EINVAL,
+        SCORR_REQUIRE(!scorr_yaml_text(kn, key, sizeof key), SCORR_EINVAL,
                       "%s:%d: %s: a key must be a short plain word, found %s", x->file,
-                      line_of(kn), what, kind(kn));
+                      line_of(kn), what, scorr_yaml_kind(kn));
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
-            if (!text_of(node(x, q->key), other, sizeof other) && !strcmp(other, key))
+            if (!scorr_yaml_text(node(x, q->key), other, sizeof other) && !strcmp(other, key))
                 SCORR_FAIL(SCORR_EINVAL, "%s:%d: %s: duplicate key '%s%s%s' (first given at "
                            "line %d)", x->file, line_of(kn), what, prefix, *prefix ? "." : "",
                            key, line_of(node(x, q->key)));
@@ -422,7 +401,7 @@ static int read_values(struct pctx *x, const char *key, yaml_node_t *list, struc
     int err = 0;
     SCORR_REQUIRE(list->type == YAML_SEQUENCE_NODE, SCORR_EINVAL,
                   "%s:%d: grid: %s: expected a list of values ([a, b, ...]) or {values: [...], "
-                  "id: ...}, found %s", x->file, line_of(list), key, kind(list));
+                  "id: ...}, found %s", x->file, line_of(list), key, scorr_yaml_kind(list));
     int n = (int)(list->data.sequence.items.top - list->data.sequence.items.start);
     SCORR_REQUIRE(n > 0, SCORR_EINVAL,
                   "%s:%d: grid: %s: empty list of values (the grid would have no cells)", x->file,
@@ -547,8 +526,9 @@ static int eval_pair(struct pctx *x, const char *key, yaml_node_t *k, yaml_node_
                       "found '%s'", x->file, line_of(v), sp->eval_split);
     } else {
         SCORR_TRY(get_string(x, "eval.data", v, sp->eval_data, sizeof sp->eval_data));
-        if (plain(v) && (!strcmp(sp->eval_data, "none") || !strcmp(sp->eval_data, "null") ||
-                         !strcmp(sp->eval_data, "~")))
+        if (scorr_yaml_plain(v) &&
+            (!strcmp(sp->eval_data, "none") || !strcmp(sp->eval_data, "null") ||
+             !strcmp(sp->eval_data, "~")))
             sp->eval_data[0] = 0;
     }
     (void)k;
@@ -604,7 +584,7 @@ static int top_pair(struct pctx *x, const char *key, yaml_node_t *k, yaml_node_t
         sp->grid_line = line_of(k);
         SCORR_REQUIRE(v->type == YAML_MAPPING_NODE, SCORR_EINVAL,
                       "%s:%d: grid: expected a mapping of experiment keys to lists of values, "
-                      "found %s", x->file, line_of(v), kind(v));
+                      "found %s", x->file, line_of(v), scorr_yaml_kind(v));
         int n = (int)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
         SCORR_REQUIRE(n > 0, SCORR_EINVAL, "%s:%d: grid: empty (no keys to vary); remove it or "
                       "give keys with lists of values", x->file, line_of(k));
@@ -615,7 +595,7 @@ static int top_pair(struct pctx *x, const char *key, yaml_node_t *k, yaml_node_t
         sp->cells_line = line_of(k);
         SCORR_REQUIRE(v->type == YAML_SEQUENCE_NODE, SCORR_EINVAL,
                       "%s:%d: cells: expected a list of cells (- id: ..., set: {...}), found %s",
-                      x->file, line_of(v), kind(v));
+                      x->file, line_of(v), scorr_yaml_kind(v));
         int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
         SCORR_REQUIRE(n > 0, SCORR_EINVAL, "%s:%d: cells: empty list (the sweep would have no "
                       "cells)", x->file, line_of(k));
@@ -644,51 +624,21 @@ done:
 static const char *const TOP_KEYS[] = {"name", "base", "dir", "set", "grid",
                                        "cells", "resources", "eval", "slurm"};
 
-static int syntax_error(yaml_parser_t *p, const char *file)
-{
-    if (p->error == YAML_MEMORY_ERROR)
-        return scorr_error_set(SCORR_ENOMEM, __FILE__, __LINE__, __func__,
-                               "%s: out of memory parsing YAML", file);
-    char ctx[256] = "";
-    if (p->context)
-        snprintf(ctx, sizeof ctx, " (%s at line %zu)", p->context, p->context_mark.line + 1);
-    return scorr_error_set(SCORR_EINVAL, __FILE__, __LINE__, __func__,
-                           "%s:%zu:%zu: YAML syntax error: %s%s", file, p->problem_mark.line + 1,
-                           p->problem_mark.column + 1, p->problem ? p->problem : "unknown", ctx);
-}
-
 int sweep_spec_parse(const char *text, size_t len, const char *file, struct sweep_spec *sp)
 {
     int err = 0;
-    yaml_parser_t parser;
-    yaml_document_t doc, doc2;
-    int have_parser = 0, have_doc = 0, have_doc2 = 0;
+    struct scorr_yaml_doc yd = {0};
+    yaml_node_t *root = NULL;
     memset(sp, 0, sizeof *sp);
     snprintf(sp->eval_split, sizeof sp->eval_split, "test");
     sp->signal_seconds = 300;
     sp->max_requeues = 20;
-    SCORR_REQUIRE(yaml_parser_initialize(&parser), SCORR_ENOMEM, "out of memory (libyaml)");
-    have_parser = 1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        err = syntax_error(&parser, file);
-        goto done;
-    }
-    have_doc = 1;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    SCORR_TRY(scorr_yaml_load(&yd, text, len, file, &root));
     SCORR_REQUIRE(root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0),
                   SCORR_EINVAL, "%s: empty sweep file (expected name, base, grid and/or cells)",
                   file);
-    if (!yaml_parser_load(&parser, &doc2)) {
-        err = syntax_error(&parser, file);
-        goto done;
-    }
-    have_doc2 = 1;
-    yaml_node_t *root2 = yaml_document_get_root_node(&doc2);
-    SCORR_REQUIRE(!root2, SCORR_EINVAL,
-                  "%s:%d: a second YAML document starts here; a sweep file holds one", file,
-                  root2 ? line_of(root2) : 0);
-    struct pctx x = {file, &doc};
+    SCORR_TRY(scorr_yaml_expect_end(&yd, file, "a sweep file"));
+    struct pctx x = {file, &yd.doc};
     SCORR_TRY(walk(&x, root, "", TOP_KEYS, 9, top_pair, sp));
     SCORR_REQUIRE(sp->n_axes || sp->n_cells, SCORR_EINVAL,
                   "%s: no cells: give a grid (key: [values]) and/or a list of cells", file);
@@ -698,9 +648,7 @@ int sweep_spec_parse(const char *text, size_t len, const char *file, struct swee
                           SCORR_EINVAL, "%s:%d: cells: id '%s' used twice (first at line %d)",
                           file, sp->cells[i].line, sp->cells[i].id, sp->cells[j].line);
 done:
-    if (have_doc2) yaml_document_delete(&doc2);
-    if (have_doc) yaml_document_delete(&doc);
-    if (have_parser) yaml_parser_delete(&parser);
+    scorr_yaml_doc_free(&yd);
     return err;
 }
 

@@ -32,7 +32,7 @@ int sweep_capture(char *const argv[], int merge, char **out, int *status)
 {
     int err = 0;
     int fd[2] = {-1, -1};
-    struct sbuf b = {0};
+    struct scorr_sbuf b = {0};
     *out = NULL;
     *status = -1;
     SCORR_REQUIRE(pipe(fd) == 0, SCORR_EIO, "cannot create a pipe to run '%s': %s", argv[0],
@@ -55,17 +55,17 @@ int sweep_capture(char *const argv[], int merge, char **out, int *status)
         ssize_t r = read(fd[0], buf, sizeof buf);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
-        sb_append(&b, buf, (size_t)r);
+        scorr_sb_append(&b, buf, (size_t)r);
     }
     int ws = 0;
     SCORR_REQUIRE(!wait_child(pid, &ws), SCORR_EIO, "lost the process '%s': %s", argv[0],
                   strerror(errno));
     *status = decode_status(ws);
-    SCORR_TRY(sb_finish(&b, out));
+    SCORR_TRY(scorr_sb_finish(&b, out));
 done:
     if (fd[0] >= 0) close(fd[0]);
     if (fd[1] >= 0) close(fd[1]);
-    sb_free(&b);
+    scorr_sb_free(&b);
     return err;
 }
 

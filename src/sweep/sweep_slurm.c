@@ -37,35 +37,35 @@ done:
 /* ---- the script -------------------------------------------------------------- */
 
 static int lookup(const struct scorr_sweep *sw, int g, const char *bin_dir, const char *name,
-                  struct sbuf *b)
+                  struct scorr_sbuf *b)
 {
     const struct scorr_sweep_resources *r = &sw->groups[g];
     if (!strcmp(name, "SWEEP")) {
-        sb_printf(b, "%s", sw->name);
+        scorr_sb_printf(b, "%s", sw->name);
     } else if (!strcmp(name, "SWEEP_DIR")) {
-        sb_printf(b, "%s", sw->dir);
+        scorr_sb_printf(b, "%s", sw->dir);
     } else if (!strcmp(name, "GROUP")) {
-        sb_printf(b, "%d", g);
+        scorr_sb_printf(b, "%d", g);
     } else if (!strcmp(name, "RANKS")) {
-        sb_printf(b, "%d", r->ranks);
+        scorr_sb_printf(b, "%d", r->ranks);
     } else if (!strcmp(name, "THREADS")) {
-        sb_printf(b, "%d", r->threads);
+        scorr_sb_printf(b, "%d", r->threads);
     } else if (!strcmp(name, "WORKDIR")) {
-        sb_printf(b, "%s", sw->workdir);
+        scorr_sb_printf(b, "%s", sw->workdir);
     } else if (!strcmp(name, "BIN")) {
-        sb_printf(b, "%s", bin_dir);
+        scorr_sb_printf(b, "%s", bin_dir);
     } else if (!strcmp(name, "SIGNAL")) {
-        sb_printf(b, "B:USR1@%d", sw->signal_seconds);
+        scorr_sb_printf(b, "B:USR1@%d", sw->signal_seconds);
     } else if (!strcmp(name, "MAX_REQUEUES")) {
-        sb_printf(b, "%d", sw->max_requeues);
+        scorr_sb_printf(b, "%d", sw->max_requeues);
     } else if (!strcmp(name, "SBATCH_LINES")) {
         int any = 0;
-        if (r->time[0]) sb_printf(b, "%s#SBATCH --time=%s", any++ ? "\n" : "", r->time);
+        if (r->time[0]) scorr_sb_printf(b, "%s#SBATCH --time=%s", any++ ? "\n" : "", r->time);
         if (r->partition[0])
-            sb_printf(b, "%s#SBATCH --partition=%s", any++ ? "\n" : "", r->partition);
+            scorr_sb_printf(b, "%s#SBATCH --partition=%s", any++ ? "\n" : "", r->partition);
         for (int i = 0; i < r->n_extra; i++)
-            sb_printf(b, "%s#SBATCH %s", any++ ? "\n" : "", r->extra[i]);
-        if (!any) sb_printf(b, "# (no time limit, partition or extra options given)");
+            scorr_sb_printf(b, "%s#SBATCH %s", any++ ? "\n" : "", r->extra[i]);
+        if (!any) scorr_sb_printf(b, "# (no time limit, partition or extra options given)");
     } else {
         return -1;
     }
@@ -80,7 +80,7 @@ int scorr_sweep_script(const struct scorr_sweep *sw, int g, const char *bin_dir,
     int err = 0;
     char *owned = NULL;
     size_t len = 0;
-    struct sbuf b = {0};
+    struct scorr_sbuf b = {0};
     const char *tpl = scorr_sweep_builtin_template();
     const char *tname = "built-in template";
     *out = NULL;
@@ -94,7 +94,7 @@ int scorr_sweep_script(const struct scorr_sweep *sw, int g, const char *bin_dir,
         if (*p != '@') {
             const char *q = strchr(p, '@');
             if (!q) q = p + strlen(p);
-            sb_append(&b, p, (size_t)(q - p));
+            scorr_sb_append(&b, p, (size_t)(q - p));
             p = q;
             continue;
         }
@@ -112,13 +112,13 @@ int scorr_sweep_script(const struct scorr_sweep *sw, int g, const char *bin_dir,
             }
             p = q + 1;
         } else {
-            sb_append(&b, "@", 1);
+            scorr_sb_append(&b, "@", 1);
             p++;
         }
     }
-    SCORR_TRY(sb_finish(&b, out));
+    SCORR_TRY(scorr_sb_finish(&b, out));
 done:
-    sb_free(&b);
+    scorr_sb_free(&b);
     free(owned);
     return err;
 }

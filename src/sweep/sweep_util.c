@@ -1,5 +1,5 @@
-/* Small helpers of the sweep and table code: a growing string, paths,
- * atomic text files and name suggestions. */
+/* Small helpers of the sweep and table code: paths, atomic text files and
+ * name suggestions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,85 +8,6 @@
 #include "scorr/error.h"
 #include "scorr/io.h"
 #include "sweep/sweep_internal.h"
-
-/* ---- growing string ------------------------------------------------------ */
-
-void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list cp;
-        va_copy(cp, ap);
-        size_t room = b->cap - b->len;
-        int w = b->s ? vsnprintf(b->s + b->len, room, fmt, cp) : -2;
-        va_end(cp);
-        if (w >= 0 && (size_t)w < room) {
-            b->len += (size_t)w;
-            return;
-        }
-        if (w == -1) { /* encoding error */
-            b->oom = 1;
-            return;
-        }
-        size_t need = b->len + (w > 0 ? (size_t)w : 0) + 1;
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < need) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vprintf(b, fmt, ap);
-    va_end(ap);
-}
-
-void sb_append(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-
-int sb_finish(struct sbuf *b, char **out)
-{
-    int err = 0;
-    *out = NULL;
-    if (!b->s && !b->oom) sb_append(b, "", 0);
-    SCORR_REQUIRE(!b->oom, SCORR_ENOMEM, "out of memory building a text");
-    *out = b->s;
-    b->s = NULL;
-done:
-    sb_free(b);
-    return err;
-}
-
-void sb_free(struct sbuf *b)
-{
-    free(b->s);
-    b->s = NULL;
-    b->len = b->cap = 0;
-}
 
 /* ---- paths ----------------------------------------------------------------- */
 

@@ -14,54 +14,54 @@
 #include "sweep/sweep_internal.h"
 
 /* The overrides of a cell as one TSV field ("k=v; k=v", "-" when none). */
-static void overrides_field(const struct scorr_sweep_cell *c, struct sbuf *b)
+static void overrides_field(const struct scorr_sweep_cell *c, struct scorr_sbuf *b)
 {
     if (!c->n_over) {
-        sb_printf(b, "-");
+        scorr_sb_printf(b, "-");
         return;
     }
     for (int i = 0; i < c->n_over; i++)
-        sb_printf(b, "%s%s=%s", i ? "; " : "", c->over[i].key, c->over[i].value);
+        scorr_sb_printf(b, "%s%s=%s", i ? "; " : "", c->over[i].key, c->over[i].value);
 }
 
 static int cells_tsv(const struct scorr_sweep *sw, char **out)
 {
-    struct sbuf b = {0};
-    sb_printf(&b, "index\tcell\tgroup\tteacher\tranks\tthreads\ttime\tpartition\teval_split\t"
-                  "eval_data\toverrides\n");
+    struct scorr_sbuf b = {0};
+    scorr_sb_printf(&b, "index\tcell\tgroup\tteacher\tranks\tthreads\ttime\tpartition\teval_split\t"
+                        "eval_data\toverrides\n");
     for (int i = 0; i < sw->n_cells; i++) {
         const struct scorr_sweep_cell *c = &sw->cells[i];
-        sb_printf(&b, "%d\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t", c->index, c->id, c->group,
-                  c->teacher >= 0 ? sw->cells[c->teacher].id : "-", c->res.ranks, c->res.threads,
-                  c->res.time[0] ? c->res.time : "-",
-                  c->res.partition[0] ? c->res.partition : "-", sw->eval_split, c->eval_data);
+        scorr_sb_printf(&b, "%d\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t", c->index, c->id,
+                        c->group, c->teacher >= 0 ? sw->cells[c->teacher].id : "-", c->res.ranks,
+                        c->res.threads, c->res.time[0] ? c->res.time : "-",
+                        c->res.partition[0] ? c->res.partition : "-", sw->eval_split, c->eval_data);
         overrides_field(c, &b);
-        sb_printf(&b, "\n");
+        scorr_sb_printf(&b, "\n");
     }
-    return sb_finish(&b, out);
+    return scorr_sb_finish(&b, out);
 }
 
 static int exp_yaml(const struct scorr_sweep *sw, const struct scorr_sweep_cell *c, char **out)
 {
     int err = 0;
     char *body = NULL;
-    struct sbuf b = {0};
+    struct scorr_sbuf b = {0};
     SCORR_TRY(scorr_config_emit(&c->cfg, &body));
-    sb_printf(&b, "# Cell %d '%s' of sweep '%s' (%s), written by scorr_sweep.\n", c->index, c->id,
-              sw->name, sw->file);
-    sb_printf(&b, "# Base: %s\n", sw->base[0] ? sw->base : "(the defaults)");
+    scorr_sb_printf(&b, "# Cell %d '%s' of sweep '%s' (%s), written by scorr_sweep.\n", c->index,
+                    c->id, sw->name, sw->file);
+    scorr_sb_printf(&b, "# Base: %s\n", sw->base[0] ? sw->base : "(the defaults)");
     if (c->n_over) {
-        sb_printf(&b, "# Cell overrides (after the sweep's set):\n");
+        scorr_sb_printf(&b, "# Cell overrides (after the sweep's set):\n");
         for (int i = 0; i < c->n_over; i++)
-            sb_printf(&b, "#   %s = %s\n", c->over[i].key, c->over[i].value);
+            scorr_sb_printf(&b, "#   %s = %s\n", c->over[i].key, c->over[i].value);
     }
     if (c->teacher >= 0)
-        sb_printf(&b, "# Teacher: cell '%s' (its run folder's best.h5).\n",
-                  sw->cells[c->teacher].id);
-    sb_printf(&b, "%s", body);
-    SCORR_TRY(sb_finish(&b, out));
+        scorr_sb_printf(&b, "# Teacher: cell '%s' (its run folder's best.h5).\n",
+                        sw->cells[c->teacher].id);
+    scorr_sb_printf(&b, "%s", body);
+    SCORR_TRY(scorr_sb_finish(&b, out));
 done:
-    sb_free(&b);
+    scorr_sb_free(&b);
     free(body);
     return err;
 }

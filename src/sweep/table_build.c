@@ -35,17 +35,17 @@ static const struct scorr_config *gcfg(const struct ctx *x, int g)
 
 static int signature(const struct scorr_config *c, char **out, int *n_rel)
 {
-    struct sbuf b = {0};
+    struct scorr_sbuf b = {0};
     char v[SCORR_CONFIG_PATH + 64];
     *n_rel = 0;
     for (int i = 0; i < scorr_config_nkeys(); i++) {
         const char *k = scorr_config_key(i);
         if (!settings_relevant(c, k, 0)) continue;
         settings_value(c, k, v, sizeof v);
-        sb_printf(&b, "%s=%s\n", k, v);
+        scorr_sb_printf(&b, "%s=%s\n", k, v);
         (*n_rel)++;
     }
-    return sb_finish(&b, out);
+    return scorr_sb_finish(&b, out);
 }
 
 static int make_groups(struct ctx *x)
@@ -76,22 +76,31 @@ done:
     return err;
 }
 
+/* The value of a counted run (cat: a category, NULL = overall) into *v; 0
+ * when the run is not counted or has no value for cat. */
+static int run_value(const struct scorr_run *r, const char *cat, double *v)
+{
+    if (!r->counted) return 0;
+    if (!cat) {
+        *v = r->value;
+        return 1;
+    }
+    for (int k = 0; k < r->n_cat; k++)
+        if (!strcmp(r->cat[k], cat)) {
+            *v = r->cat_value[k];
+            return 1;
+        }
+    return 0;
+}
+
 /* mean +- sample std over the counted runs of g (cat: a category, NULL =
  * overall). */
 static void group_stat(const struct ctx *x, int g, const char *cat, struct tcell *c)
 {
-    double s = 0, ss = 0;
+    double s = 0, ss = 0, v;
     int n = 0;
     for (int i = 0; i < x->g[g].n_runs; i++) {
-        const struct scorr_run *r = &x->res->runs[x->g[g].runs[i]];
-        if (!r->counted) continue;
-        double v = r->value;
-        if (cat) {
-            int k = 0;
-            for (; k < r->n_cat && strcmp(r->cat[k], cat); k++) {}
-            if (k == r->n_cat) continue;
-            v = r->cat_value[k];
-        }
+        if (!run_value(&x->res->runs[x->g[g].runs[i]], cat, &v)) continue;
         s += v;
         n++;
     }
@@ -99,15 +108,7 @@ static void group_stat(const struct ctx *x, int g, const char *cat, struct tcell
     c->n = n;
     c->mean = n ? s / n : NAN;
     for (int i = 0; i < x->g[g].n_runs && n > 1; i++) {
-        const struct scorr_run *r = &x->res->runs[x->g[g].runs[i]];
-        if (!r->counted) continue;
-        double v = r->value;
-        if (cat) {
-            int k = 0;
-            for (; k < r->n_cat && strcmp(r->cat[k], cat); k++) {}
-            if (k == r->n_cat) continue;
-            v = r->cat_value[k];
-        }
+        if (!run_value(&x->res->runs[x->g[g].runs[i]], cat, &v)) continue;
         ss += (v - c->mean) * (v - c->mean);
     }
     c->std = n > 1 ? sqrt(ss / (n - 1)) : NAN;
@@ -684,7 +685,7 @@ int table_build(const struct scorr_results *res, const struct scorr_table_option
 {
     int err = 0;
     struct ctx x = {res, opt, doc, 0, NULL};
-    struct sbuf ns = {0}; /* the cells not started */
+    struct scorr_sbuf ns = {0}; /* the cells not started */
     memset(doc, 0, sizeof *doc);
     snprintf(doc->metric, sizeof doc->metric, "%s PCK@%g",
              opt->metric == SCORR_METRIC_TEST ? "test" : "val", opt->alpha);
@@ -707,20 +708,20 @@ int table_build(const struct scorr_results *res, const struct scorr_table_option
         const struct scorr_run *r = &res->runs[i];
         if (r->counted) continue;
         if (r->cell[0] && !strcmp(r->why, "not started")) {
-            sb_printf(&ns, "%s%s", n_ns++ ? ", " : "", r->cell);
+            scorr_sb_printf(&ns, "%s%s", n_ns++ ? ", " : "", r->cell);
             continue;
         }
         SCORR_TRY(add_note(doc, "not counted: %s: %s", r->dir, r->why));
     }
     if (n_ns) {
         char *list = NULL;
-        SCORR_TRY(sb_finish(&ns, &list));
+        SCORR_TRY(scorr_sb_finish(&ns, &list));
         err = add_note(doc, "not counted, not started: %.1300s", list);
         free(list);
         if (err) goto done;
     }
 done:
-    sb_free(&ns);
+    scorr_sb_free(&ns);
     for (int g = 0; g < x.ng; g++) free(x.g[g].runs);
     free(x.g);
     if (err) table_doc_free(doc);

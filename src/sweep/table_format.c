@@ -11,211 +11,212 @@
 
 /* ---- Markdown ------------------------------------------------------------------ */
 
-static void md_text(struct sbuf *b, const char *s)
+static void md_text(struct scorr_sbuf *b, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '|') sb_printf(b, "\\|");
-        else sb_append(b, s, 1);
+        if (*s == '|') scorr_sb_printf(b, "\\|");
+        else scorr_sb_append(b, s, 1);
     }
 }
 
-static void md_cell(struct sbuf *b, const struct tcell *c)
+static void md_cell(struct scorr_sbuf *b, const struct tcell *c)
 {
     switch (c->kind) {
     case TC_TEXT: md_text(b, c->text); break;
-    case TC_CHECK: sb_printf(b, "%s", c->on ? "✓" : "-"); break;
-    case TC_COUNT: sb_printf(b, "%d", c->n); break;
+    case TC_CHECK: scorr_sb_printf(b, "%s", c->on ? "✓" : "-"); break;
+    case TC_COUNT: scorr_sb_printf(b, "%d", c->n); break;
     case TC_STAT:
-        if (!c->n) sb_printf(b, "—");
-        else if (c->n < 2) sb_printf(b, "%.1f", c->mean);
-        else sb_printf(b, "%.1f ± %.1f", c->mean, c->std);
+        if (!c->n) scorr_sb_printf(b, "—");
+        else if (c->n < 2) scorr_sb_printf(b, "%.1f", c->mean);
+        else scorr_sb_printf(b, "%.1f ± %.1f", c->mean, c->std);
         break;
     }
 }
 
-static void markdown(const struct tdoc *doc, struct sbuf *b)
+static void markdown(const struct tdoc *doc, struct scorr_sbuf *b)
 {
     for (int i = 0; i < doc->nblock; i++) {
         const struct tblock *t = &doc->blocks[i];
-        sb_printf(b, "%s### %s\n\n", i ? "\n" : "", t->title);
+        scorr_sb_printf(b, "%s### %s\n\n", i ? "\n" : "", t->title);
         if (t->caption[0]) {
             md_text(b, t->caption);
-            sb_printf(b, "\n\n");
+            scorr_sb_printf(b, "\n\n");
         }
-        sb_printf(b, "|");
+        scorr_sb_printf(b, "|");
         for (int c = 0; c < t->ncol; c++) {
-            sb_printf(b, " ");
+            scorr_sb_printf(b, " ");
             md_text(b, t->head[c]);
-            sb_printf(b, " |");
+            scorr_sb_printf(b, " |");
         }
-        sb_printf(b, "\n|");
+        scorr_sb_printf(b, "\n|");
         for (int c = 0; c < t->ncol; c++) {
             const struct tcell *first = t->nrow ? &t->cells[c] : NULL;
             int num = first && (first->kind == TC_STAT || first->kind == TC_COUNT);
             int mid = first && first->kind == TC_CHECK;
-            sb_printf(b, " %s |", num ? "---:" : mid ? ":---:" : "---");
+            scorr_sb_printf(b, " %s |", num ? "---:" : mid ? ":---:" : "---");
         }
-        sb_printf(b, "\n");
+        scorr_sb_printf(b, "\n");
         for (int r = 0; r < t->nrow; r++) {
-            sb_printf(b, "|");
+            scorr_sb_printf(b, "|");
             for (int c = 0; c < t->ncol; c++) {
-                sb_printf(b, " ");
+                scorr_sb_printf(b, " ");
                 md_cell(b, &t->cells[(size_t)r * (size_t)t->ncol + (size_t)c]);
-                sb_printf(b, " |");
+                scorr_sb_printf(b, " |");
             }
-            sb_printf(b, "\n");
+            scorr_sb_printf(b, "\n");
         }
     }
     if (doc->nnote) {
-        sb_printf(b, "\nNotes:\n\n");
+        scorr_sb_printf(b, "\nNotes:\n\n");
         for (int i = 0; i < doc->nnote; i++) {
-            sb_printf(b, "- ");
+            scorr_sb_printf(b, "- ");
             md_text(b, doc->notes[i]);
-            sb_printf(b, "\n");
+            scorr_sb_printf(b, "\n");
         }
     }
 }
 
 /* ---- LaTeX ------------------------------------------------------------------------ */
 
-static void tex_text(struct sbuf *b, const char *s)
+static void tex_text(struct scorr_sbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '\\': sb_printf(b, "\\textbackslash{}"); break;
-        case '~': sb_printf(b, "\\textasciitilde{}"); break;
-        case '^': sb_printf(b, "\\textasciicircum{}"); break;
+        case '\\': scorr_sb_printf(b, "\\textbackslash{}"); break;
+        case '~': scorr_sb_printf(b, "\\textasciitilde{}"); break;
+        case '^': scorr_sb_printf(b, "\\textasciicircum{}"); break;
         case '_': case '%': case '&': case '#': case '$': case '{': case '}':
-            sb_printf(b, "\\%c", *s);
+            scorr_sb_printf(b, "\\%c", *s);
             break;
         default:
             if (!strncmp(s, "±", strlen("±"))) {
-                sb_printf(b, "$\\pm$");
+                scorr_sb_printf(b, "$\\pm$");
                 s += strlen("±") - 1;
             } else if (!strncmp(s, "—", strlen("—"))) {
-                sb_printf(b, "---");
+                scorr_sb_printf(b, "---");
                 s += strlen("—") - 1;
             } else {
-                sb_append(b, s, 1);
+                scorr_sb_append(b, s, 1);
             }
         }
     }
 }
 
-static void tex_cell(struct sbuf *b, const struct tcell *c)
+static void tex_cell(struct scorr_sbuf *b, const struct tcell *c)
 {
     switch (c->kind) {
     case TC_TEXT: tex_text(b, c->text); break;
-    case TC_CHECK: sb_printf(b, "%s", c->on ? "\\checkmark" : "--"); break;
-    case TC_COUNT: sb_printf(b, "%d", c->n); break;
+    case TC_CHECK: scorr_sb_printf(b, "%s", c->on ? "\\checkmark" : "--"); break;
+    case TC_COUNT: scorr_sb_printf(b, "%d", c->n); break;
     case TC_STAT:
-        if (!c->n) sb_printf(b, "---");
-        else if (c->n < 2) sb_printf(b, "$%.1f$", c->mean);
-        else sb_printf(b, "$%.1f \\pm %.1f$", c->mean, c->std);
+        if (!c->n) scorr_sb_printf(b, "---");
+        else if (c->n < 2) scorr_sb_printf(b, "$%.1f$", c->mean);
+        else scorr_sb_printf(b, "$%.1f \\pm %.1f$", c->mean, c->std);
         break;
     }
 }
 
-static void latex(const struct tdoc *doc, struct sbuf *b)
+static void latex(const struct tdoc *doc, struct scorr_sbuf *b)
 {
-    sb_printf(b, "%% scorr_table: booktabs tables (\\usepackage{booktabs,amssymb})\n");
+    scorr_sb_printf(b, "%% scorr_table: booktabs tables (\\usepackage{booktabs,amssymb})\n");
     for (int i = 0; i < doc->nblock; i++) {
         const struct tblock *t = &doc->blocks[i];
-        sb_printf(b, "\n%% ");
+        scorr_sb_printf(b, "\n%% ");
         tex_text(b, t->title);
-        sb_printf(b, "\n");
+        scorr_sb_printf(b, "\n");
         if (t->caption[0]) {
-            sb_printf(b, "%% ");
+            scorr_sb_printf(b, "%% ");
             tex_text(b, t->caption);
-            sb_printf(b, "\n");
+            scorr_sb_printf(b, "\n");
         }
-        sb_printf(b, "\\begin{tabular}{");
+        scorr_sb_printf(b, "\\begin{tabular}{");
         for (int c = 0; c < t->ncol; c++) {
             const struct tcell *first = t->nrow ? &t->cells[c] : NULL;
             int num = first && (first->kind == TC_STAT || first->kind == TC_COUNT);
             int mid = first && first->kind == TC_CHECK;
-            sb_printf(b, "%s", num ? "r" : mid ? "c" : "l");
+            scorr_sb_printf(b, "%s", num ? "r" : mid ? "c" : "l");
         }
-        sb_printf(b, "}\n\\toprule\n");
+        scorr_sb_printf(b, "}\n\\toprule\n");
         for (int c = 0; c < t->ncol; c++) {
-            sb_printf(b, "%s", c ? " & " : "");
-            if (!strcmp(t->head[c], "n")) sb_printf(b, "$n$");
+            scorr_sb_printf(b, "%s", c ? " & " : "");
+            if (!strcmp(t->head[c], "n")) scorr_sb_printf(b, "$n$");
             else tex_text(b, t->head[c]);
         }
-        sb_printf(b, " \\\\\n\\midrule\n");
+        scorr_sb_printf(b, " \\\\\n\\midrule\n");
         for (int r = 0; r < t->nrow; r++) {
             for (int c = 0; c < t->ncol; c++) {
-                sb_printf(b, "%s", c ? " & " : "");
+                scorr_sb_printf(b, "%s", c ? " & " : "");
                 tex_cell(b, &t->cells[(size_t)r * (size_t)t->ncol + (size_t)c]);
             }
-            sb_printf(b, " \\\\\n");
+            scorr_sb_printf(b, " \\\\\n");
         }
-        sb_printf(b, "\\bottomrule\n\\end{tabular}\n");
+        scorr_sb_printf(b, "\\bottomrule\n\\end{tabular}\n");
     }
     for (int i = 0; i < doc->nnote; i++) {
-        sb_printf(b, "%s%% note: ", i ? "" : "\n");
+        scorr_sb_printf(b, "%s%% note: ", i ? "" : "\n");
         tex_text(b, doc->notes[i]);
-        sb_printf(b, "\n");
+        scorr_sb_printf(b, "\n");
     }
 }
 
 /* ---- CSV --------------------------------------------------------------------------- */
 
-static void csv_field(struct sbuf *b, const char *s)
+static void csv_field(struct scorr_sbuf *b, const char *s)
 {
     if (!strpbrk(s, ",\"\n")) {
-        sb_printf(b, "%s", s);
+        scorr_sb_printf(b, "%s", s);
         return;
     }
-    sb_printf(b, "\"");
+    scorr_sb_printf(b, "\"");
     for (; *s; s++) {
-        if (*s == '"') sb_printf(b, "\"\"");
-        else sb_append(b, s, 1);
+        if (*s == '"') scorr_sb_printf(b, "\"\"");
+        else scorr_sb_append(b, s, 1);
     }
-    sb_printf(b, "\"");
+    scorr_sb_printf(b, "\"");
 }
 
-static void csv(const struct tdoc *doc, struct sbuf *b)
+static void csv(const struct tdoc *doc, struct scorr_sbuf *b)
 {
-    sb_printf(b, "table,block,row,label,column,mean,std,n\n");
+    scorr_sb_printf(b, "table,block,row,label,column,mean,std,n\n");
     for (int i = 0, block = 0; i < doc->nblock; i++) {
         const struct tblock *t = &doc->blocks[i];
         block = i > 0 && !strcmp(doc->blocks[i - 1].table, t->table) ? block + 1 : 0;
         for (int r = 0; r < t->nrow; r++) {
             const struct tcell *row = &t->cells[(size_t)r * (size_t)t->ncol];
-            struct sbuf label = {0};
+            struct scorr_sbuf label = {0};
             for (int c = 0; c < t->ncol; c++) {
                 if (row[c].kind == TC_TEXT)
-                    sb_printf(&label, "%s%s=%s", label.len ? "; " : "", t->head[c], row[c].text);
+                    scorr_sb_printf(&label, "%s%s=%s", label.len ? "; " : "", t->head[c],
+                                    row[c].text);
                 else if (row[c].kind == TC_CHECK)
-                    sb_printf(&label, "%s%s=%s", label.len ? "; " : "", t->head[c],
-                              row[c].on ? "yes" : "no");
+                    scorr_sb_printf(&label, "%s%s=%s", label.len ? "; " : "", t->head[c],
+                                    row[c].on ? "yes" : "no");
             }
             for (int c = 0; c < t->ncol; c++) {
                 if (row[c].kind != TC_STAT) continue;
-                sb_printf(b, "%s,%d,%d,", t->table, block, r);
+                scorr_sb_printf(b, "%s,%d,%d,", t->table, block, r);
                 csv_field(b, label.s ? label.s : "");
-                sb_printf(b, ",");
+                scorr_sb_printf(b, ",");
                 csv_field(b, t->head[c]);
                 if (row[c].n)
-                    sb_printf(b, ",%.4f,", row[c].mean);
+                    scorr_sb_printf(b, ",%.4f,", row[c].mean);
                 else
-                    sb_printf(b, ",,");
-                if (row[c].n > 1) sb_printf(b, "%.4f", row[c].std);
-                sb_printf(b, ",%d\n", row[c].n);
+                    scorr_sb_printf(b, ",,");
+                if (row[c].n > 1) scorr_sb_printf(b, "%.4f", row[c].std);
+                scorr_sb_printf(b, ",%d\n", row[c].n);
             }
-            sb_free(&label);
+            scorr_sb_free(&label);
         }
     }
 }
 
 int table_format(const struct tdoc *doc, enum scorr_table_format fmt, char **out)
 {
-    struct sbuf b = {0};
+    struct scorr_sbuf b = {0};
     if (fmt == SCORR_TABLE_MD) markdown(doc, &b);
     else if (fmt == SCORR_TABLE_LATEX) latex(doc, &b);
     else csv(doc, &b);
-    return sb_finish(&b, out);
+    return scorr_sb_finish(&b, out);
 }
 
 int scorr_table_render(const struct scorr_results *res, const struct scorr_table_options *opt,
@@ -223,17 +224,17 @@ int scorr_table_render(const struct scorr_results *res, const struct scorr_table
 {
     int err = 0;
     struct tdoc doc;
-    struct sbuf nb = {0};
+    struct scorr_sbuf nb = {0};
     *out = NULL;
     if (notes) *notes = NULL;
     SCORR_TRY(table_build(res, opt, &doc));
     err = table_format(&doc, opt->format, out);
-    for (int i = 0; i < doc.nnote; i++) sb_printf(&nb, "%s\n", doc.notes[i]);
+    for (int i = 0; i < doc.nnote; i++) scorr_sb_printf(&nb, "%s\n", doc.notes[i]);
     table_doc_free(&doc);
     if (err) goto done;
-    if (notes) SCORR_TRY(sb_finish(&nb, notes));
+    if (notes) SCORR_TRY(scorr_sb_finish(&nb, notes));
 done:
-    sb_free(&nb);
+    scorr_sb_free(&nb);
     return err;
 }
 

@@ -23,14 +23,6 @@ static int trained(const struct scorr_param *e)
     return e->kind == SCORR_PARAM_WEIGHT && e->trainable;
 }
 
-static void shape_text(char *out, size_t n, int ndim, const int64_t *dims)
-{
-    size_t w = (size_t)snprintf(out, n, "(");
-    for (int i = 0; i < ndim && w < n; i++)
-        w += (size_t)snprintf(out + w, n - w, i ? ", %lld" : "%lld", (long long)dims[i]);
-    if (w < n) snprintf(out + w, n - w, ")");
-}
-
 /* Create a group (and its parents) unless it exists. */
 static int ensure_group(struct scorr_h5 *f, const char *group)
 {
@@ -81,7 +73,7 @@ static int read_tensors_detail(const struct scorr_h5 *f, const char *group,
         const struct scorr_param *e = &t->p[i];
         if (trained_only && !trained(e)) continue;
         snprintf(name, sizeof name, "%s/%s", group, e->name);
-        shape_text(want, sizeof want, e->ndim, e->shape);
+        scorr_h5_shape_text(want, sizeof want, e->ndim, e->shape);
         if (!scorr_h5_has(f, name)) {
             snprintf(detail, dn, "tensor '%s' is missing from %s (this model has it with shape %s)",
                      e->name, group, want);
@@ -93,7 +85,7 @@ static int read_tensors_detail(const struct scorr_h5 *f, const char *group,
         int same = nd == e->ndim;
         for (int k = 0; same && k < nd; k++) same = dims[k] == e->shape[k];
         if (!same) {
-            shape_text(got, sizeof got, nd, dims);
+            scorr_h5_shape_text(got, sizeof got, nd, dims);
             snprintf(detail, dn, "tensor '%s' has shape %s in the file, this model expects %s",
                      e->name, got, want);
             return SCORR_EFORMAT;

@@ -1,6 +1,5 @@
 /* Experiment config output: YAML emission (round-trips to the same struct),
  * the Markdown schema reference, comparisons and the resume rule. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,53 +8,8 @@
 #include "scorr/error.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
+#include "scorr/strbuf.h"
 #include "train/config_schema.h"
-
-/* A growing string. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int w = b->s ? vsnprintf(b->s + b->len, room, fmt, ap) : -2;
-        va_end(ap);
-        if (w >= 0 && (size_t)w < room) {
-            b->len += (size_t)w;
-            return;
-        }
-        size_t need = b->len + (w > 0 ? (size_t)w : 0) + 1;
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < need) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-static int sb_finish(struct sbuf *b, char **out)
-{
-    int err = 0;
-    *out = NULL;
-    if (!b->s && !b->oom) sb_printf(b, "%s", "");
-    SCORR_REQUIRE(!b->oom, SCORR_ENOMEM, "out of memory writing the experiment config");
-    *out = b->s;
-    b->s = NULL;
-done:
-    free(b->s);
-    return err;
-}
 
 static int depth_of(const char *path)
 {
@@ -80,31 +34,31 @@ static void first_sentence(const char *doc, char *out, size_t n)
     out[len] = 0;
 }
 
-static void emit_yaml(const struct scorr_config *cfg, struct sbuf *b)
+static void emit_yaml(const struct scorr_config *cfg, struct scorr_sbuf *b)
 {
     /* A quoted value may grow to 4 bytes per byte (\xHH escapes). */
     char val[SCORR_CONFIG_PATH * 4 + 16], line[SCORR_CONFIG_PATH * 4 + 256], doc[256];
-    sb_printf(b, "# scorr experiment, resolved: every key, defaults included.\n"
-                 "# Reference: docs/experiment-config.md\n");
+    scorr_sb_printf(b, "# scorr experiment, resolved: every key, defaults included.\n"
+                       "# Reference: docs/experiment-config.md\n");
     for (int i = 0; i < scorr_cfg_table_len; i++) {
         const struct cfg_key *k = &scorr_cfg_table[i];
         int d = depth_of(k->path);
         if (k->type == CT_SECTION) {
-            sb_printf(b, "%*s%s:\n", 2 * d, "", last_component(k->path));
+            scorr_sb_printf(b, "%*s%s:\n", 2 * d, "", last_component(k->path));
             continue;
         }
         scorr_cfg_value_text(cfg, k, val, sizeof val);
         first_sentence(k->doc, doc, sizeof doc);
         snprintf(line, sizeof line, "%*s%s: %s", 2 * d, "", last_component(k->path), val);
-        sb_printf(b, "%-40s # %s\n", line, doc);
+        scorr_sb_printf(b, "%-40s # %s\n", line, doc);
     }
 }
 
 int scorr_config_emit(const struct scorr_config *cfg, char **out)
 {
-    struct sbuf b = {0};
+    struct scorr_sbuf b = {0};
     emit_yaml(cfg, &b);
-    return sb_finish(&b, out);
+    return scorr_sb_finish(&b, out);
 }
 
 int scorr_config_get(const struct scorr_config *cfg, const char *path, char *buf, size_t n)
@@ -235,7 +189,7 @@ done:
 
 /* ---- the Markdown reference -------------------------------------------- */
 
-static void md_table(struct sbuf *b, const char *section)
+static void md_table(struct scorr_sbuf *b, const char *section)
 {
     size_t sl = strlen(section);
     int rows = 0;
@@ -252,75 +206,81 @@ static void md_table(struct sbuf *b, const char *section)
         }
         if (strchr(rest, '.')) continue;
         if (!rows++)
-            sb_printf(b, "| key | type | default | accepted values | meaning |\n"
-                         "| --- | --- | --- | --- | --- |\n");
+            scorr_sb_printf(b, "| key | type | default | accepted values | meaning |\n"
+                               "| --- | --- | --- | --- | --- |\n");
         scorr_cfg_value_text(&d, k, def, sizeof def);
         scorr_cfg_describe(k, vals, sizeof vals);
-        sb_printf(b, "| `%s` | %s | `%s` | %s | %s%s%s |\n", k->path, scorr_cfg_type_name(k), def,
-                  vals, k->doc, (k->flags & CF_RESUME) ? " *May change on resume.*" : "",
-                  (k->flags & CF_ARCH) ? " *Architecture: must match checkpoints.*" : "");
+        scorr_sb_printf(b, "| `%s` | %s | `%s` | %s | %s%s%s |\n", k->path, scorr_cfg_type_name(k),
+                        def, vals, k->doc,
+                        (k->flags & CF_RESUME) ? " *May change on resume.*" : "",
+                        (k->flags & CF_ARCH) ? " *Architecture: must match checkpoints.*" : "");
     }
-    if (rows) sb_printf(b, "\n");
+    if (rows) scorr_sb_printf(b, "\n");
 }
+
+/* The fixed opening of the Markdown reference. */
+static const char k_schema_intro[] =
+    "# Experiment file reference\n\n"
+    "<!-- Generated from the schema table in src/train/config_schema.c by\n"
+    "     `build/bin/scorr_config --print-schema > docs/experiment-config.md`.\n"
+    "     Do not edit by hand: test_traininfra_config_doc fails when this file and\n"
+    "     the table differ. -->\n\n"
+    "An experiment is one YAML file (`mpirun -np N scorr_train exp.yaml`). Every key\n"
+    "has a default, so a file gives only what differs; the resolved config, defaults\n"
+    "included, is written to `<output>/config.yaml` and into every checkpoint.\n"
+    "Examples: `experiments/spair.yaml`, `experiments/pfpascal.yaml`,\n"
+    "`experiments/quickstart.yaml`.\n\n"
+    "## Rules\n\n"
+    "- Strict. Unknown keys, duplicate keys, wrong types (a string where a number is\n"
+    "  expected, a list where a single value is) and out-of-range or inconsistent\n"
+    "  values are errors naming the file, the line and the key path, e.g.\n"
+    "  `exp.yaml:12: pseudo.selection.start_ratio: expected a number in [0, 1] or none,\n"
+    "  found 'fast'`. An unknown key gets a suggestion (`did you mean\n"
+    "  'pseudo.dilation_kernel'?`).\n"
+    "- Numbers and booleans are plain (unquoted) scalars: `lr: \"3e-5\"` is an error.\n"
+    "  Booleans are `true` / `false`.\n"
+    "- `none` (also `null`, `~`) means \"not set\" for the keys that accept it; a quoted\n"
+    "  `\"none\"` is the literal string.\n"
+    "- Relative paths are relative to the working directory of the program.\n"
+    "- Epochs are counted from 0, as in the reference code.\n"
+    "- Cross-key rules: `pseudo.selection.end_ratio` >= `start_ratio`; variant `st`\n"
+    "  needs `teacher.checkpoint`; an explicit `validation.split` equals\n"
+    "  `data.val_split`; with the cosine schedule `schedule.min_lr` <= `optim.lr`;\n"
+    "  for `st` and `mt`, `pseudo.start_epoch` < `train.epochs`.\n"
+    "- Overrides (`scorr_sweep` grids, `scorr_config --set key=value`) take the same\n"
+    "  key paths and values, with the same checks; lists in flow style (`[100, 150]`).\n"
+    "- Resume: a run restarted in the same output folder continues from its latest\n"
+    "  valid checkpoint. Only the keys marked *May change on resume* below may\n"
+    "  differ from the checkpoint's config (train.epochs not with the cosine\n"
+    "  schedule, whose period it is). Any other difference is an error.\n\n"
+    "## Keys\n\n"
+    "### Top level\n\n";
 
 int scorr_config_schema_markdown(char **out)
 {
-    struct sbuf b = {0};
+    struct scorr_sbuf b = {0};
     char *yaml = NULL;
     int err = 0;
     struct scorr_config d;
-    sb_printf(&b,
-              "# Experiment file reference\n\n"
-              "<!-- Generated from the schema table in src/train/config_schema.c by\n"
-              "     `build/bin/scorr_config --print-schema > docs/experiment-config.md`.\n"
-              "     Do not edit by hand: test_traininfra_config_doc fails when this file and\n"
-              "     the table differ. -->\n\n"
-              "An experiment is one YAML file (`mpirun -np N scorr_train exp.yaml`). Every key\n"
-              "has a default, so a file gives only what differs; the resolved config, defaults\n"
-              "included, is written to `<output>/config.yaml` and into every checkpoint.\n"
-              "Examples: `experiments/spair.yaml`, `experiments/pfpascal.yaml`,\n"
-              "`experiments/quickstart.yaml`.\n\n"
-              "## Rules\n\n"
-              "- Strict. Unknown keys, duplicate keys, wrong types (a string where a number is\n"
-              "  expected, a list where a single value is) and out-of-range or inconsistent\n"
-              "  values are errors naming the file, the line and the key path, e.g.\n"
-              "  `exp.yaml:12: pseudo.selection.start_ratio: expected a number in [0, 1] or none,\n"
-              "  found 'fast'`. An unknown key gets a suggestion (`did you mean\n"
-              "  'pseudo.dilation_kernel'?`).\n"
-              "- Numbers and booleans are plain (unquoted) scalars: `lr: \"3e-5\"` is an error.\n"
-              "  Booleans are `true` / `false`.\n"
-              "- `none` (also `null`, `~`) means \"not set\" for the keys that accept it; a quoted\n"
-              "  `\"none\"` is the literal string.\n"
-              "- Relative paths are relative to the working directory of the program.\n"
-              "- Epochs are counted from 0, as in the reference code.\n"
-              "- Cross-key rules: `pseudo.selection.end_ratio` >= `start_ratio`; variant `st`\n"
-              "  needs `teacher.checkpoint`; an explicit `validation.split` equals\n"
-              "  `data.val_split`; with the cosine schedule `schedule.min_lr` <= `optim.lr`;\n"
-              "  for `st` and `mt`, `pseudo.start_epoch` < `train.epochs`.\n"
-              "- Overrides (`scorr_sweep` grids, `scorr_config --set key=value`) take the same\n"
-              "  key paths and values, with the same checks; lists in flow style (`[100, 150]`).\n"
-              "- Resume: a run restarted in the same output folder continues from its latest\n"
-              "  valid checkpoint. Only the keys marked *May change on resume* below may\n"
-              "  differ from the checkpoint's config (train.epochs not with the cosine\n"
-              "  schedule, whose period it is). Any other difference is an error.\n\n"
-              "## Keys\n\n"
-              "### Top level\n\n");
+    scorr_sb_printf(&b, "%s", k_schema_intro);
     md_table(&b, "");
     for (int i = 0; i < scorr_cfg_table_len; i++) {
         const struct cfg_key *k = &scorr_cfg_table[i];
         if (k->type != CT_SECTION) continue;
-        sb_printf(&b, "### `%s`\n\n%s\n\n", k->path, k->doc);
+        scorr_sb_printf(&b, "### `%s`\n\n%s\n\n", k->path, k->doc);
         md_table(&b, k->path);
     }
     scorr_config_defaults(&d);
     SCORR_TRY(scorr_config_emit(&d, &yaml));
-    sb_printf(&b, "## All defaults\n\nWhat an empty experiment file resolves to (this is also the "
-                  "format of `<output>/config.yaml`):\n\n```yaml\n%s```\n", yaml);
+    scorr_sb_printf(&b,
+                    "## All defaults\n\nWhat an empty experiment file resolves to (this is also "
+                    "the format of `<output>/config.yaml`):\n\n```yaml\n%s```\n",
+                    yaml);
 done:
     free(yaml);
     if (err) {
-        free(b.s);
+        scorr_sb_free(&b);
         return err;
     }
-    return sb_finish(&b, out);
+    return scorr_sb_finish(&b, out);
 }

@@ -10,6 +10,7 @@
 #include "scorr/config.h"
 #include "scorr/error.h"
 #include "scorr/io.h"
+#include "scorr/yaml_util.h"
 #include "train/config_schema.h"
 
 #define MAX_LEAVES 128
@@ -109,29 +110,6 @@ static int unknown_key(const char *where, const char *path, const char *section)
 
 /* ---- node helpers ------------------------------------------------------- */
 
-static const char *node_kind(const yaml_node_t *n)
-{
-    return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list"
-                                                                                      : "a value";
-}
-
-static int scalar_plain(const yaml_node_t *n)
-{
-    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
-           n->data.scalar.style == YAML_ANY_SCALAR_STYLE;
-}
-
-/* Copy a scalar's text; -1 if it is too long or holds a NUL byte. */
-static int scalar_text(const yaml_node_t *n, char *out, size_t cap)
-{
-    size_t len = n->data.scalar.length;
-    const char *v = (const char *)n->data.scalar.value;
-    if (len + 1 > cap || memchr(v, 0, len)) return -1;
-    memcpy(out, v, len);
-    out[len] = 0;
-    return 0;
-}
-
 /* Set leaf k from a value node; on failure *why says why. */
 static int set_from_node(yaml_document_t *doc, struct scorr_config *cfg, const struct cfg_key *k,
                          yaml_node_t *v, char *why, size_t why_n)
@@ -139,7 +117,7 @@ static int set_from_node(yaml_document_t *doc, struct scorr_config *cfg, const s
     char want[320];
     if (v->type == YAML_SCALAR_NODE) {
         char text[SCORR_CONFIG_PATH + 8];
-        if (scalar_text(v, text, sizeof text)) {
+        if (scorr_yaml_text(v, text, sizeof text)) {
             snprintf(why, why_n, "value too long or holds a NUL byte (at most %d bytes)",
                      SCORR_CONFIG_PATH - 1);
             return -1;
@@ -150,7 +128,7 @@ static int set_from_node(yaml_document_t *doc, struct scorr_config *cfg, const s
             snprintf(why, why_n, "expected %s, found '%.200s'", want, text);
             return -1;
         }
-        return scorr_cfg_set_scalar(cfg, k, text, scalar_plain(v), why, why_n);
+        return scorr_cfg_set_scalar(cfg, k, text, scorr_yaml_plain(v), why, why_n);
     }
     if (v->type == YAML_SEQUENCE_NODE && k->type == CT_INTLIST) {
         int n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -165,32 +143,20 @@ static int set_from_node(yaml_document_t *doc, struct scorr_config *cfg, const s
         }
         for (int i = 0; i < n; i++) {
             yaml_node_t *it = yaml_document_get_node(doc, v->data.sequence.items.start[i]);
-            if (!it || it->type != YAML_SCALAR_NODE || scalar_text(it, bufs[i], sizeof bufs[i])) {
+            if (!it || it->type != YAML_SCALAR_NODE ||
+                scorr_yaml_text(it, bufs[i], sizeof bufs[i])) {
                 snprintf(why, why_n, "expected %s, found %s as item %d", want,
-                         it ? node_kind(it) : "nothing", i + 1);
+                         it ? scorr_yaml_kind(it) : "nothing", i + 1);
                 return -1;
             }
             items[i] = bufs[i];
-            plain[i] = scalar_plain(it);
+            plain[i] = scorr_yaml_plain(it);
         }
         return scorr_cfg_set_list(cfg, k, items, plain, n, why, why_n);
     }
     scorr_cfg_describe(k, want, sizeof want);
-    snprintf(why, why_n, "expected %s, found %s", want, node_kind(v));
+    snprintf(why, why_n, "expected %s, found %s", want, scorr_yaml_kind(v));
     return -1;
-}
-
-static int syntax_error(yaml_parser_t *p, const char *file)
-{
-    if (p->error == YAML_MEMORY_ERROR)
-        return scorr_error_set(SCORR_ENOMEM, __FILE__, __LINE__, __func__,
-                               "%s: out of memory parsing YAML", file);
-    char ctx[256] = "";
-    if (p->context)
-        snprintf(ctx, sizeof ctx, " (%s at line %zu)", p->context, p->context_mark.line + 1);
-    return scorr_error_set(SCORR_EINVAL, __FILE__, __LINE__, __func__,
-                           "%s:%zu:%zu: YAML syntax error: %s%s", file, p->problem_mark.line + 1,
-                           p->problem_mark.column + 1, p->problem ? p->problem : "unknown", ctx);
 }
 
 /* ---- the walk ----------------------------------------------------------- */
@@ -206,13 +172,13 @@ static int walk_mapping(struct pctx *x, yaml_node_t *map, const char *prefix)
         size_t line = kn->start_mark.line + 1;
         char key[128];
         snprintf(where, sizeof where, "%s:%zu", x->file, line);
-        SCORR_REQUIRE(kn->type == YAML_SCALAR_NODE && !scalar_text(kn, key, sizeof key),
+        SCORR_REQUIRE(kn->type == YAML_SCALAR_NODE && !scorr_yaml_text(kn, key, sizeof key),
                       SCORR_EINVAL, "%s: %s%sa key must be a short plain word, found %s", where,
-                      prefix, *prefix ? ": " : "", node_kind(kn));
+                      prefix, *prefix ? ": " : "", scorr_yaml_kind(kn));
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
             yaml_node_t *qk = yaml_document_get_node(x->doc, q->key);
             char other[128];
-            if (qk->type == YAML_SCALAR_NODE && !scalar_text(qk, other, sizeof other) &&
+            if (qk->type == YAML_SCALAR_NODE && !scorr_yaml_text(qk, other, sizeof other) &&
                 !strcmp(other, key))
                 SCORR_FAIL(SCORR_EINVAL, "%s: duplicate key '%s%s%s' (first given at line %zu)",
                            where, prefix, *prefix ? "." : "", key, qk->start_mark.line + 1);
@@ -230,12 +196,12 @@ static int walk_mapping(struct pctx *x, yaml_node_t *map, const char *prefix)
                 char list[1024], val[64] = "";
                 children(path, list, sizeof list);
                 if (vn->type == YAML_SCALAR_NODE) {
-                    if (scalar_text(vn, val, sizeof val)) snprintf(val, sizeof val, "...");
+                    if (scorr_yaml_text(vn, val, sizeof val)) snprintf(val, sizeof val, "...");
                     SCORR_FAIL(SCORR_EINVAL, "%s:%zu: %s: expected a mapping of keys (%s), found "
                                "'%s'", x->file, vn->start_mark.line + 1, path, list, val);
                 }
                 SCORR_FAIL(SCORR_EINVAL, "%s:%zu: %s: expected a mapping of keys (%s), found %s",
-                           x->file, vn->start_mark.line + 1, path, list, node_kind(vn));
+                           x->file, vn->start_mark.line + 1, path, list, scorr_yaml_kind(vn));
             }
             SCORR_TRY(walk_mapping(x, vn, path));
             continue;
@@ -255,47 +221,26 @@ static int parse_into(struct scorr_config *cfg, const char *text, size_t len, co
                       int *lines)
 {
     int err = 0;
-    yaml_parser_t parser;
-    yaml_document_t doc, doc2;
-    int have_parser = 0, have_doc = 0, have_doc2 = 0;
-    SCORR_REQUIRE(yaml_parser_initialize(&parser), SCORR_ENOMEM, "out of memory (libyaml)");
-    have_parser = 1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        err = syntax_error(&parser, file);
-        goto done;
-    }
-    have_doc = 1;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root) {
-        /* A second document is an error: the trainer would silently ignore it. */
-        if (!yaml_parser_load(&parser, &doc2)) {
-            err = syntax_error(&parser, file);
-            goto done;
-        }
-        have_doc2 = 1;
-        yaml_node_t *root2 = yaml_document_get_root_node(&doc2);
-        SCORR_REQUIRE(!root2, SCORR_EINVAL,
-                      "%s:%zu: a second YAML document starts here; an experiment file holds one",
-                      file, root2 ? root2->start_mark.line + 1 : 0);
-    }
+    struct scorr_yaml_doc yd = {0};
+    yaml_node_t *root = NULL;
+    SCORR_TRY(scorr_yaml_load(&yd, text, len, file, &root));
+    /* A second document is an error: the trainer would silently ignore it. */
+    if (root) SCORR_TRY(scorr_yaml_expect_end(&yd, file, "an experiment file"));
     if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
         goto done; /* empty file: every key at its default */
     if (root->type != YAML_MAPPING_NODE) {
         char val[64] = "";
-        if (root->type == YAML_SCALAR_NODE && scalar_text(root, val, sizeof val))
+        if (root->type == YAML_SCALAR_NODE && scorr_yaml_text(root, val, sizeof val))
             snprintf(val, sizeof val, "...");
         SCORR_FAIL(SCORR_EINVAL, "%s:%zu: expected a mapping of keys at the top level (name: "
                    "..., data: ...), found %s%s%s", file, root->start_mark.line + 1,
-                   root->type == YAML_SCALAR_NODE ? "'" : node_kind(root), val,
+                   root->type == YAML_SCALAR_NODE ? "'" : scorr_yaml_kind(root), val,
                    root->type == YAML_SCALAR_NODE ? "'" : "");
     }
-    struct pctx x = {file, &doc, cfg, lines};
+    struct pctx x = {file, &yd.doc, cfg, lines};
     SCORR_TRY(walk_mapping(&x, root, ""));
 done:
-    if (have_doc2) yaml_document_delete(&doc2);
-    if (have_doc) yaml_document_delete(&doc);
-    if (have_parser) yaml_parser_delete(&parser);
+    scorr_yaml_doc_free(&yd);
     return err;
 }
 

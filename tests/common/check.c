@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scorr/error.h"
 
@@ -53,7 +54,10 @@ void scorr_fixture_open(struct scorr_h5 *f, const char *file)
     }
 }
 
-float *scorr_fixture_f32(const struct scorr_h5 *f, const char *name, int *ndim, int64_t *shape)
+/* A whole dataset as `type` (elem bytes per value), malloc'ed; exits 2 if it
+ * is missing or does not convert. */
+static void *fixture_read(const struct scorr_h5 *f, const char *name, enum scorr_dtype type,
+                          size_t elem, int *ndim, int64_t *shape)
 {
     int nd = 0;
     int64_t dims[SCORR_H5_MAXDIM];
@@ -63,8 +67,8 @@ float *scorr_fixture_f32(const struct scorr_h5 *f, const char *name, int *ndim, 
     }
     size_t n = 1;
     for (int i = 0; i < nd; i++) n *= (size_t)dims[i];
-    float *buf = malloc((n ? n : 1) * sizeof *buf);
-    if (!buf || scorr_h5_read(f, name, SCORR_F32, nd, dims, buf)) {
+    void *buf = malloc((n ? n : 1) * elem);
+    if (!buf || scorr_h5_read(f, name, type, nd, dims, buf)) {
         scorr_error_print(stderr, "fixture");
         exit(2);
     }
@@ -72,6 +76,16 @@ float *scorr_fixture_f32(const struct scorr_h5 *f, const char *name, int *ndim, 
     if (shape)
         for (int i = 0; i < nd; i++) shape[i] = dims[i];
     return buf;
+}
+
+float *scorr_fixture_f32(const struct scorr_h5 *f, const char *name, int *ndim, int64_t *shape)
+{
+    return fixture_read(f, name, SCORR_F32, sizeof(float), ndim, shape);
+}
+
+double *scorr_fixture_f64(const struct scorr_h5 *f, const char *name, int *ndim, int64_t *shape)
+{
+    return fixture_read(f, name, SCORR_F64, sizeof(double), ndim, shape);
 }
 
 int64_t scorr_fixture_int(const struct scorr_h5 *f, const char *name)
@@ -82,6 +96,27 @@ int64_t scorr_fixture_int(const struct scorr_h5 *f, const char *name)
         exit(2);
     }
     return v;
+}
+
+int scorr_check_error(int line, int rc, const char *input, const char *const *needles)
+{
+    scorr_test_checks++;
+    if (!rc) {
+        scorr_test_failures++;
+        fprintf(stderr, "FAIL test line %d: accepted:\n%s\n", line, input);
+        return 1;
+    }
+    const char *msg = scorr_error_message();
+    for (int i = 0; needles[i]; i++) {
+        scorr_test_checks++;
+        if (!strstr(msg, needles[i])) {
+            scorr_test_failures++;
+            fprintf(stderr, "FAIL test line %d: message\n  %s\nlacks\n  %s\n", line, msg,
+                    needles[i]);
+        }
+    }
+    scorr_error_clear();
+    return 0;
 }
 
 int scorr_test_finish(const char *name)

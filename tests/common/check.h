@@ -46,10 +46,19 @@ int scorr_check_close(const char *what, const float *got, const float *ref, size
  * shape (SCORR_H5_MAXDIM) and ndim receive its shape; aborts the test (exit 2)
  * with a message if missing. */
 float *scorr_fixture_f32(const struct scorr_h5 *f, const char *name, int *ndim, int64_t *shape);
+/* The same as float64 (a float64 fixture is read without rounding). */
+double *scorr_fixture_f64(const struct scorr_h5 *f, const char *name, int *ndim, int64_t *shape);
 /* Scalar attribute (int) of the fixture root; exits 2 if missing. */
 int64_t scorr_fixture_int(const struct scorr_h5 *f, const char *name);
 /* Open tests/fixtures/<file>; exits 2 with a hint if it is missing. */
 void scorr_fixture_open(struct scorr_h5 *f, const char *file);
+
+/* A call that must fail: rc != 0 with an error message holding every needle
+ * (NULL-terminated list). line: the test's line for the report; input: what
+ * the call was given (printed when it was accepted). Clears the error.
+ * Returns 1 when the call was accepted (rc == 0), so the caller can free
+ * what it made, else 0. */
+int scorr_check_error(int line, int rc, const char *input, const char *const *needles);
 
 /* Print a summary line and return the exit code. */
 int scorr_test_finish(const char *name);

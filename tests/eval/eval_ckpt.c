@@ -25,7 +25,7 @@ int evt_write_ckpt(const char *path, const char *variant, int image_size, int wi
     SCORR_TRY(scorr_config_override(&cfg, 10, keys, vals));
     SCORR_TRY(scorr_config_emit(&cfg, &yaml));
     struct scorr_model_config mc;
-    scorr_eval_model_config(&cfg, 0, 1, &mc);
+    scorr_config_model(&cfg, 1, 0, &mc);
     SCORR_TRY(scorr_model_create(&mc, 11, &a));
     SCORR_TRY(scorr_model_create(&mc, 12, &b));
     struct scorr_ckpt_meta meta;

@@ -9,12 +9,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "run.h"
 #include "eval_ckpt.h"
 #include "eval_testutil.h"
 #include "scorr/io.h"
@@ -26,18 +26,7 @@ static char *g_out, *g_err;
 /* Run `prefix bin args`, capture stdout and stderr, return the exit status. */
 static int run_with(const char *prefix, const char *args)
 {
-    char cmd[16384];
-    snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s.out' 2>'%s.err'", prefix, g_bin, args, g_log, g_log);
-    int st = system(cmd);
-    free(g_out);
-    free(g_err);
-    size_t n;
-    char p[4400];
-    snprintf(p, sizeof p, "%s.out", g_log);
-    if (scorr_read_file(p, &g_out, &n)) g_out = strdup("");
-    snprintf(p, sizeof p, "%s.err", g_log);
-    if (scorr_read_file(p, &g_err, &n)) g_err = strdup("");
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return scorr_run_capture(prefix, g_bin, args, g_log, &g_out, &g_err);
 }
 static int run(const char *args) { return run_with("", args); }
 

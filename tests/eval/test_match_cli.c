@@ -8,10 +8,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "run.h"
 #include "eval_ckpt.h"
 #include "eval_testutil.h"
 #include "scorr/h5.h"
@@ -25,18 +25,7 @@ static char *g_out, *g_err;
 
 static int run(const char *args)
 {
-    char cmd[32768];
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s.out' 2>'%s.err'", g_bin, args, g_log, g_log);
-    int st = system(cmd);
-    free(g_out);
-    free(g_err);
-    size_t n;
-    char p[4400];
-    snprintf(p, sizeof p, "%s.out", g_log);
-    if (scorr_read_file(p, &g_out, &n)) g_out = strdup("");
-    snprintf(p, sizeof p, "%s.err", g_log);
-    if (scorr_read_file(p, &g_err, &n)) g_err = strdup("");
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return scorr_run_capture("", g_bin, args, g_log, &g_out, &g_err);
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* Writers of the miniature raw layouts (see rawgen.h). */
 #include "rawgen.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,31 @@ void gen_rmdir(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "rawgen: could not remove %s\n", dir);
 }
+
+int gen_no_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int ok = 1;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strstr(e->d_name, ".tmp.")) ok = 0;
+    closedir(d);
+    return ok;
+}
+
+const char *const gen_spair_categories[18] = {
+    "aeroplane", "bicycle", "bird",  "boat",      "bottle", "bus",
+    "car",       "cat",     "chair", "cow",       "dog",    "horse",
+    "motorbike", "person",  "pottedplant", "sheep", "train", "tvmonitor"};
+const char *const gen_pfpascal_categories[20] = {
+    "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",   "car",
+    "cat",       "chair",   "cow",   "diningtable", "dog",    "horse", "motorbike",
+    "person",    "pottedplant", "sheep", "sofa",    "train",  "tvmonitor"};
+const char *const gen_pfwillow_categories[10] = {
+    "car(G)",       "car(M)",        "car(S)",         "duck(S)",        "motorbike(G)",
+    "motorbike(M)", "motorbike(S)",  "winebottle(M)",  "winebottle(wC)", "winebottle(woC)"};
+const char *const gen_splits_three[3] = {"trn", "val", "test"};
+const char *const gen_splits_test[1] = {"test"};
 
 static void join(char *out, const char *a, const char *b)
 {
@@ -268,10 +294,6 @@ static const struct {
     {"2009_004444", 8, 211, 333, 5},  {"2010_000555", 8, 300, 300, 7},
     {"2011_000001", 18, 64, 64, 4},   {"2011_000002", 18, 180, 120, 6},
 };
-static const char *const k_pf_classes[] = {
-    "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",   "car",
-    "cat",       "chair",   "cow",   "diningtable", "dog",    "horse", "motorbike",
-    "person",    "pottedplant", "sheep", "sofa",    "train",  "tvmonitor"};
 
 static double pf_kp(int img, int r, int axis) /* NAN for missing points */
 {
@@ -282,8 +304,8 @@ static double pf_kp(int img, int r, int axis) /* NAN for missing points */
 static void pf_write_mat(const char *root, int i, int no_kps)
 {
     char rel[256], path[4096];
-    snprintf(rel, sizeof rel, "Annotations/%s/%s.mat", k_pf_classes[k_pf_imgs[i].cls - 1],
-             k_pf_imgs[i].id);
+    snprintf(rel, sizeof rel, "Annotations/%s/%s.mat",
+             gen_pfpascal_categories[k_pf_imgs[i].cls - 1], k_pf_imgs[i].id);
     join(path, root, rel);
     mkdir_for(path);
     mat_t *m = Mat_CreateVer(path, NULL, MAT_FT_MAT5);

@@ -66,5 +66,16 @@ void gen_pfwillow(const char *dir, unsigned mutation, struct gen_raw *out);
 /* A fresh temporary folder (mkdtemp) and its recursive removal. */
 void gen_tmpdir(char *out, size_t n);
 void gen_rmdir(const char *dir);
+/* 1 if no file in dir has ".tmp." in its name (an atomic writer's leftover);
+ * 0 also when dir cannot be opened. */
+int gen_no_temporaries(const char *dir);
+
+/* The benchmarks' full category lists in the order a packed file stores
+ * them, and the split lists, written down here independently of src/pack. */
+extern const char *const gen_spair_categories[18];
+extern const char *const gen_pfpascal_categories[20];
+extern const char *const gen_pfwillow_categories[10];
+extern const char *const gen_splits_three[3]; /* trn, val, test */
+extern const char *const gen_splits_test[1];  /* test */
 
 #endif

@@ -2,12 +2,11 @@
  * usage errors, a successful pack, a failing pack (message on stderr naming
  * the file, no output file, no temporary), and --skip-bad's warnings and
  * summary on stderr. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "check.h"
+#include "run.h"
 #include "rawgen.h"
 #include "scorr/dataset.h"
 #include "scorr/io.h"
@@ -19,32 +18,7 @@ static char *g_out, *g_err;
 /* Run the binary with args; capture stdout and stderr; return the exit status. */
 static int run(const char *args)
 {
-    char cmd[16384];
-    if (snprintf(cmd, sizeof cmd, "'%s' %s >'%s.out' 2>'%s.err'", g_bin, args, g_log, g_log) >=
-        (int)sizeof cmd)
-        exit(2);
-    int st = system(cmd);
-    free(g_out);
-    free(g_err);
-    g_out = g_err = NULL;
-    size_t n;
-    char p[4400];
-    snprintf(p, sizeof p, "%s.out", g_log);
-    if (scorr_read_file(p, &g_out, &n)) g_out = strdup("");
-    snprintf(p, sizeof p, "%s.err", g_log);
-    if (scorr_read_file(p, &g_err, &n)) g_err = strdup("");
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static int no_temporaries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    int ok = 1;
-    for (struct dirent *e; (e = readdir(d));)
-        if (strstr(e->d_name, ".tmp.")) ok = 0;
-    closedir(d);
-    return ok;
+    return scorr_run_capture("", g_bin, args, g_log, &g_out, &g_err);
 }
 
 static int count(const char *hay, const char *needle)
@@ -103,7 +77,7 @@ int main(int argc, char **argv)
               strstr(g_err, "JPEGImages/cat/2009_000011.jpg") && strstr(g_err, "HINT: --skip-bad"),
           "bad pack stderr: %s", g_err);
     CHECK(!scorr_exists(out), "bad pack left '%s'", out);
-    CHECK(no_temporaries(g_dir), "bad pack left a temporary in %s", g_dir);
+    CHECK(gen_no_temporaries(g_dir), "bad pack left a temporary in %s", g_dir);
 
     /* --skip-bad: exit 0, one warning per skipped pair, the summary. */
     snprintf(args, sizeof args, "spair '%s' '%s' --size 32 --skip-bad --quiet", raw, out);

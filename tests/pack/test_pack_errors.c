@@ -3,7 +3,6 @@
  * temporary behind. With skip_bad the per-pair cases must succeed, count the
  * skipped pairs and images, and pack exactly the remaining pairs (checked
  * field by field); whole-file problems must still fail. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,36 +15,9 @@
 static char g_dir[4096];
 static int g_case;
 
-static const char *const k_spair[] = {"aeroplane", "bicycle", "bird",  "boat",      "bottle",
-                                      "bus",       "car",     "cat",   "chair",     "cow",
-                                      "dog",       "horse",   "motorbike", "person", "pottedplant",
-                                      "sheep",     "train",   "tvmonitor"};
-static const char *const k_pascal[] = {
-    "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",   "car",
-    "cat",       "chair",   "cow",   "diningtable", "dog",    "horse", "motorbike",
-    "person",    "pottedplant", "sheep", "sofa",    "train",  "tvmonitor"};
-static const char *const k_willow[] = {"car(G)",       "car(M)",        "car(S)",
-                                       "duck(S)",      "motorbike(G)",  "motorbike(M)",
-                                       "motorbike(S)", "winebottle(M)", "winebottle(wC)",
-                                       "winebottle(woC)"};
-static const char *const k_three[] = {"trn", "val", "test"};
-static const char *const k_test[] = {"test"};
-
 static int has(const char *needle)
 {
     return strstr(scorr_error_message(), needle) != NULL;
-}
-
-/* No file in dir whose name contains ".tmp." (an atomic writer's leftover). */
-static int no_temporaries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    int ok = 1;
-    for (struct dirent *e; (e = readdir(d));)
-        if (strstr(e->d_name, ".tmp.")) ok = 0;
-    closedir(d);
-    return ok;
 }
 
 typedef void (*gen_fn)(const char *, unsigned, struct gen_raw *);
@@ -84,7 +56,7 @@ static void expect_failure(const char *label, gen_fn gen, enum scorr_pack_benchm
           scorr_error_message(), needle1, needle2);
     CHECK(!scorr_exists(out), "%s: output file left behind", label);
     if (snprintf(dir, sizeof dir, "%s/case%d", g_dir, g_case) >= (int)sizeof dir) exit(2);
-    CHECK(no_temporaries(dir), "%s: temporary file left behind", label);
+    CHECK(gen_no_temporaries(dir), "%s: temporary file left behind", label);
     printf("%-28s -> %s\n", label, scorr_error_message());
     scorr_error_clear();
 }
@@ -159,7 +131,7 @@ int main(void)
     CHECK(rep.skipped_pairs == bad_pairs && rep.skipped_images == 2,
           "spair skip: %lld pairs and %lld images skipped, expected %d and 2",
           (long long)rep.skipped_pairs, (long long)rep.skipped_images, bad_pairs);
-    struct expect_file es = {"spair", "bbox", 32, k_spair, 18, k_three, 3};
+    struct expect_file es = {"spair", "bbox", 32, gen_spair_categories, 18, gen_splits_three, 3};
     check_packed("spair --skip-bad", &g, out, &es);
 
     unsigned all_pf = GEN_PF_NO_KPS | GEN_PF_BAD_COLS | GEN_PF_BAD_CLASS;
@@ -169,14 +141,16 @@ int main(void)
     for (int i = 0; i < g.npairs; i++) bad_pairs += g.pair[i].bad;
     CHECK(rep.skipped_pairs == bad_pairs && bad_pairs >= 4, "pfpascal skip: %lld skipped, expected %d",
           (long long)rep.skipped_pairs, bad_pairs);
-    struct expect_file ep = {"pfpascal", "img", 32, k_pascal, 20, k_three, 3};
+    struct expect_file ep = {"pfpascal", "img", 32, gen_pfpascal_categories, 20,
+                             gen_splits_three, 3};
     check_packed("pfpascal --skip-bad", &g, out, &ep);
 
     CHECK_OK(run_case(gen_pfwillow, SCORR_PACK_PFWILLOW, GEN_WILLOW_BAD_CLASS | GEN_WILLOW_BAD_COLS,
                       1, NULL, &g, out, sizeof out, &rep));
     CHECK(rep.skipped_pairs == 2 && rep.num_pairs[0] == 2, "pfwillow skip: %lld skipped",
           (long long)rep.skipped_pairs);
-    struct expect_file ew = {"pfwillow", "kpsbox", 32, k_willow, 10, k_test, 1};
+    struct expect_file ew = {"pfwillow", "kpsbox", 32, gen_pfwillow_categories, 10,
+                             gen_splits_test, 1};
     check_packed("pfwillow --skip-bad", &g, out, &ew);
 
     gen_rmdir(g_dir);

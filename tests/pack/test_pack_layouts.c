@@ -20,21 +20,6 @@
 #include "scorr/io.h"
 #include "scorr/pack.h"
 
-static const char *const k_spair[] = {"aeroplane", "bicycle", "bird",  "boat",      "bottle",
-                                      "bus",       "car",     "cat",   "chair",     "cow",
-                                      "dog",       "horse",   "motorbike", "person", "pottedplant",
-                                      "sheep",     "train",   "tvmonitor"};
-static const char *const k_pascal[] = {
-    "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",   "car",
-    "cat",       "chair",   "cow",   "diningtable", "dog",    "horse", "motorbike",
-    "person",    "pottedplant", "sheep", "sofa",    "train",  "tvmonitor"};
-static const char *const k_willow[] = {"car(G)",       "car(M)",        "car(S)",
-                                       "duck(S)",      "motorbike(G)",  "motorbike(M)",
-                                       "motorbike(S)", "winebottle(M)", "winebottle(wC)",
-                                       "winebottle(woC)"};
-static const char *const k_three[] = {"trn", "val", "test"};
-static const char *const k_test[] = {"test"};
-
 static void path_in(char *out, size_t n, const char *dir, const char *name)
 {
     if (snprintf(out, n, "%s/%s", dir, name) >= (int)n) {
@@ -70,7 +55,7 @@ int main(void)
     gen_spair(raw, GEN_OK, &g);
     path_in(out, sizeof out, dir, "spair.h5");
     CHECK_OK(pack(SCORR_PACK_SPAIR, raw, out, 64, NULL, 2, &rep));
-    struct expect_file es = {"spair", "bbox", 64, k_spair, 18, k_three, 3};
+    struct expect_file es = {"spair", "bbox", 64, gen_spair_categories, 18, gen_splits_three, 3};
     check_packed("spair", &g, out, &es);
     CHECK(rep.num_images == 6 && rep.num_splits == 3 && rep.num_pairs[0] == 5 &&
               rep.num_pairs[1] == 2 && rep.num_pairs[2] == 4 && rep.skipped_pairs == 0,
@@ -98,7 +83,7 @@ int main(void)
     /* A subset of splits, in the order given. */
     CHECK_OK(pack(SCORR_PACK_SPAIR, raw, out2, 32, "test,val", 2, &rep));
     const char *tv[2] = {"test", "val"};
-    struct expect_file es2 = {"spair", "bbox", 32, k_spair, 18, tv, 2};
+    struct expect_file es2 = {"spair", "bbox", 32, gen_spair_categories, 18, tv, 2};
     check_packed("spair test,val", &g, out2, &es2);
 
     /* PF-PASCAL. */
@@ -106,7 +91,8 @@ int main(void)
     gen_pfpascal(raw, GEN_OK, &g);
     path_in(out, sizeof out, dir, "pascal.h5");
     CHECK_OK(pack(SCORR_PACK_PFPASCAL, g.root, out, 64, NULL, 2, &rep));
-    struct expect_file ep = {"pfpascal", "img", 64, k_pascal, 20, k_three, 3};
+    struct expect_file ep = {"pfpascal", "img", 64, gen_pfpascal_categories, 20,
+                             gen_splits_three, 3};
     check_packed("pfpascal", &g, out, &ep);
     /* The generator's NaN rows really were dropped somewhere (the check
      * above compares against its filtered list; make sure it filtered). */
@@ -119,7 +105,8 @@ int main(void)
     gen_pfwillow(raw, GEN_OK, &g);
     path_in(out, sizeof out, dir, "willow.h5");
     CHECK_OK(pack(SCORR_PACK_PFWILLOW, raw, out, 48, NULL, 2, &rep));
-    struct expect_file ew = {"pfwillow", "kpsbox", 48, k_willow, 10, k_test, 1};
+    struct expect_file ew = {"pfwillow", "kpsbox", 48, gen_pfwillow_categories, 10,
+                             gen_splits_test, 1};
     check_packed("pfwillow", &g, out, &ew);
     CHECK(pack(SCORR_PACK_PFWILLOW, raw, out2, 48, "trn", 2, NULL) != 0, "pfwillow trn accepted");
     CHECK(strstr(scorr_error_message(), "pfwillow has no split 'trn'") != NULL, "message: %s",

@@ -24,24 +24,7 @@ static int parse(const char *yaml, struct scorr_sweep *sw)
 static void expect_error(int line, const char *yaml, const char *const *needles)
 {
     struct scorr_sweep sw;
-    int rc = parse(yaml, &sw);
-    scorr_test_checks++;
-    if (!rc) {
-        scorr_test_failures++;
-        fprintf(stderr, "FAIL test line %d: accepted:\n%s\n", line, yaml);
-        scorr_sweep_free(&sw);
-        return;
-    }
-    const char *msg = scorr_error_message();
-    for (int i = 0; needles[i]; i++) {
-        scorr_test_checks++;
-        if (!strstr(msg, needles[i])) {
-            scorr_test_failures++;
-            fprintf(stderr, "FAIL test line %d: message\n  %s\nlacks\n  %s\n", line, msg,
-                    needles[i]);
-        }
-    }
-    scorr_error_clear();
+    if (scorr_check_error(line, parse(yaml, &sw), yaml, needles)) scorr_sweep_free(&sw);
 }
 #define EXPECT_ERROR(yaml, ...) expect_error(__LINE__, yaml, (const char *const[]){__VA_ARGS__, NULL})
 

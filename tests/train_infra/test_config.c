@@ -20,23 +20,7 @@ static int parse(struct scorr_config *c, const char *yaml)
 static void expect_error(int line, const char *yaml, const char *const *needles)
 {
     struct scorr_config c;
-    int rc = parse(&c, yaml);
-    scorr_test_checks++;
-    if (!rc) {
-        scorr_test_failures++;
-        fprintf(stderr, "FAIL test line %d: accepted:\n%s\n", line, yaml);
-        return;
-    }
-    const char *msg = scorr_error_message();
-    for (int i = 0; needles[i]; i++) {
-        scorr_test_checks++;
-        if (!strstr(msg, needles[i])) {
-            scorr_test_failures++;
-            fprintf(stderr, "FAIL test line %d: message\n  %s\nlacks\n  %s\n", line, msg,
-                    needles[i]);
-        }
-    }
-    scorr_error_clear();
+    scorr_check_error(line, parse(&c, yaml), yaml, needles);
 }
 #define EXPECT_ERROR(yaml, ...) expect_error(__LINE__, yaml, (const char *const[]){__VA_ARGS__, NULL})
 

@@ -15,22 +15,14 @@
 #include "scorr/h5.h"
 #include "scorr/schedule.h"
 
+/* A whole float64 fixture dataset; *n: its number of values. */
 static double *read_f64(const struct scorr_h5 *f, const char *name, int64_t *n)
 {
     int nd = 0;
     int64_t dims[SCORR_H5_MAXDIM];
-    if (scorr_h5_shape(f, name, &nd, dims)) {
-        scorr_error_print(stderr, "fixture");
-        exit(2);
-    }
-    int64_t total = 1;
-    for (int i = 0; i < nd; i++) total *= dims[i];
-    double *v = malloc((size_t)(total ? total : 1) * sizeof *v);
-    if (!v || scorr_h5_read(f, name, SCORR_F64, nd, dims, v)) {
-        scorr_error_print(stderr, "fixture");
-        exit(2);
-    }
-    *n = total;
+    double *v = scorr_fixture_f64(f, name, &nd, dims);
+    *n = 1;
+    for (int i = 0; i < nd; i++) *n *= dims[i];
     return v;
 }
 

@@ -1,0 +1,15 @@
+/* Running a program under test and capturing what it prints. */
+#ifndef SCORR_TEST_RUN_H
+#define SCORR_TEST_RUN_H
+
+/* Run `<prefix> '<bin>' <args>` through the shell (prefix may be "" or, e.g.,
+ * an mpirun command line) with stdout and stderr redirected to <log>.out and
+ * <log>.err, then read both files into *out and *err: their previous
+ * contents are freed (pass NULL-initialised pointers the first time), and
+ * an unreadable file gives "". args is shell text: quote paths yourself.
+ * Returns the exit status, or 128 when the program did not exit normally
+ * (killed by a signal). Exits the test with status 2 when out of memory. */
+int scorr_run_capture(const char *prefix, const char *bin, const char *args, const char *log,
+                      char **out, char **err);
+
+#endif
