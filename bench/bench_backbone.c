@@ -2,12 +2,13 @@
  *
  *   bench_backbone [--depth 101] [--width 64] [--batch 4] [--size 256]
  *                  [--iters 5] [--bn frozen|batch] [--no-grad]
- *                  [--pw nng] [--sp aaa]
+ *                  [--pw nng] [--sp aaa] [--wg www]
  *
- * --pw / --sp: conv algorithm per pass (forward, backward-data,
- * backward-weights) for 1x1 (pointwise) and larger (spatial) convs:
- * n = oneDNN on NHWC, a = oneDNN in its own layout with reorders, g = sgemm
- * (1x1 only). Default: the library's policy.
+ * --pw / --sp / --wg: conv algorithm per pass (forward, backward-data,
+ * backward-weights) for 1x1 (pointwise), larger (spatial) and 3x3 stride-1
+ * (Winograd-capable) convs: n = oneDNN on NHWC, a = oneDNN in its own layout
+ * with reorders, g = sgemm, w = Winograd (3x3 stride 1 only), - = AUTO (for
+ * --wg: the spatial choice). Default: the library's policy.
  *
  * Threads: OMP_NUM_THREADS (oneDNN and our loops). Prints each iteration and
  * the best / median forward, backward and total times, with the conv GFLOP/s
@@ -47,6 +48,8 @@ static int parse_algos(const char *s, enum scorr_conv_algo out[3])
         case 'n': out[i] = SCORR_CONV_DNNL_NHWC; break;
         case 'a': out[i] = SCORR_CONV_DNNL_ANY; break;
         case 'g': out[i] = SCORR_CONV_GEMM; break;
+        case 'w': out[i] = SCORR_CONV_WINOGRAD; break;
+        case '-': out[i] = SCORR_CONV_AUTO; break;
         default: return -1;
         }
     }
@@ -76,17 +79,20 @@ int main(int argc, char **argv)
             cfg.bn_mode = !strcmp(argv[++i], "batch") ? SCORR_BN_BATCH : SCORR_BN_FROZEN;
             if (cfg.bn_mode == SCORR_BN_BATCH) cfg.bn_groups = cfg.batch % 2 ? 1 : 2;
         } else if (!strcmp(a, "--no-grad")) cfg.grad = 0;
-        else if ((!strcmp(a, "--pw") || !strcmp(a, "--sp")) && v) {
+        else if ((!strcmp(a, "--pw") || !strcmp(a, "--sp") || !strcmp(a, "--wg")) && v) {
             struct scorr_conv_policy pol;
             scorr_conv2d_get_policy(&pol);
-            if (parse_algos(argv[++i], a[3] == 'w' ? pol.pointwise : pol.spatial)) {
-                fprintf(stderr, "%s: expected 3 letters of n, a, g\n", a);
+            enum scorr_conv_algo *dst = a[3] == 'w' && a[2] == 'p' ? pol.pointwise
+                                        : a[2] == 's'              ? pol.spatial
+                                                                   : pol.winograd3x3;
+            if (parse_algos(argv[++i], dst)) {
+                fprintf(stderr, "%s: expected 3 letters of n, a, g, w, -\n", a);
                 return 2;
             }
             scorr_conv2d_set_policy(&pol);
         } else {
             fprintf(stderr, "usage: %s [--depth D] [--width W] [--batch N] [--size S] [--iters K] "
-                            "[--bn frozen|batch] [--no-grad] [--pw xxx] [--sp xxx]\n", argv[0]);
+                            "[--bn frozen|batch] [--no-grad] [--pw xxx] [--sp xxx] [--wg xxx]\n", argv[0]);
             return 2;
         }
     }

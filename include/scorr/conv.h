@@ -31,9 +31,14 @@ enum scorr_conv_algo {
     SCORR_CONV_DNNL_NHWC = 1, /* oneDNN directly on the NHWC tensors */
     SCORR_CONV_DNNL_ANY = 2,  /* oneDNN in its preferred activation layout (nChw8c on
                                * AVX2), tensors reordered in scratch around the call */
-    SCORR_CONV_GEMM = 3       /* BLAS sgemm over NHWC rows: a 1x1 stride-1 conv is one
+    SCORR_CONV_GEMM = 3,      /* BLAS sgemm over NHWC rows: a 1x1 stride-1 conv is one
                                * GEMM on the tensors; others go through im2col in
                                * row chunks (scratch <= 16 MB + the weights) */
+    SCORR_CONV_WINOGRAD = 4   /* Winograd F(4x4, 3x3) on maps of at least 16 x 16,
+                               * F(2x2, 3x3) on smaller ones, on the NHWC tensors: 3x3,
+                               * stride 1, pad 1, float32 only; 1/4 (4/9) of the
+                               * multiplications; rounding errors about 5-10x (1-2x)
+                               * those of a direct conv (docs/performance.md) */
 };
 
 /* Passes, for per-pass choices and scorr_conv2d_impl_name. */
@@ -50,14 +55,18 @@ struct scorr_conv2d_shape {
 };
 
 /* The AUTO choice per pass for 1x1 convs (pointwise) and larger kernels
- * (spatial). Process-wide; read by scorr_conv2d_create (later convs only).
- * Defaults by CPU: AVX2 (measured fastest on the development machine)
- * pointwise {NHWC, GEMM, GEMM}, spatial {ANY, ANY, GEMM} (GEMM only from 16
- * input channels); AVX-512 everything ANY (oneDNN's brgemm kernels; not
- * measured here). For benchmarks. Not thread-safe. */
+ * (spatial), and for the 3x3 stride-1 pad-1 float32 convs that Winograd can
+ * compute (winograd3x3; AUTO there = the spatial choice). Process-wide; read
+ * by scorr_conv2d_create (later convs only). Defaults by CPU: AVX2 (measured
+ * fastest on the development machine) pointwise {NHWC, GEMM, GEMM}, spatial
+ * {ANY, ANY, GEMM} (GEMM only from 16 input channels), winograd3x3
+ * {WINOGRAD x 3} (from 16 input and output channels); AVX-512 everything
+ * ANY (oneDNN's brgemm kernels; not measured here). For benchmarks. Not
+ * thread-safe. */
 struct scorr_conv_policy {
     enum scorr_conv_algo pointwise[3];
     enum scorr_conv_algo spatial[3];
+    enum scorr_conv_algo winograd3x3[3];
 };
 void scorr_conv2d_set_policy(const struct scorr_conv_policy *p);
 void scorr_conv2d_get_policy(struct scorr_conv_policy *p);

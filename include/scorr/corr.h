@@ -3,8 +3,9 @@
  * Layout: correlations are stored TARGET-MAJOR, corr[b, t, s] = (B, Lt, Ls)
  * with the source index s contiguous: the soft-argmax reads, for each target
  * position, a vector over all source positions. (The reference's tensor is
- * (B, Ls, Lt); ours is its transpose per pair. Tests convert.) Local; BLAS
- * and OpenMP inside. */
+ * (B, Ls, Lt); ours is its transpose per pair. Tests convert.) Local; the
+ * GEMMs run single-threaded OpenBLAS on slices, one per OpenMP thread (at
+ * most shape->nthreads; OPENBLAS_NUM_THREADS does not matter). */
 #ifndef SCORR_CORR_H
 #define SCORR_CORR_H
 

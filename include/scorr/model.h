@@ -61,4 +61,13 @@ void scorr_model_backward(struct scorr_model *m, const float *dflow);
 /* Zero the gradient buffer. */
 void scorr_model_zero_grad(struct scorr_model *m);
 
+/* Wall-clock seconds of the parts of the last forward and backward (for
+ * benchmarks and progress reports; two clock reads per part, always on).
+ * Owned by the model. */
+struct scorr_model_times {
+    double backbone_fwd, head_fwd; /* last scorr_model_forward */
+    double head_bwd, backbone_bwd; /* last scorr_model_backward (backbone_bwd 0 when frozen) */
+};
+const struct scorr_model_times *scorr_model_times(const struct scorr_model *m);
+
 #endif

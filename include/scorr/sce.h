@@ -11,9 +11,10 @@
  * similarities.
  *
  * All activations are NHWC float32. Ops are local (no MPI); they use OpenMP
- * threads (at most shape->nthreads) and BLAS. Our own loops give the same
- * bits for any thread count; the BLAS calls are reproducible run to run for a
- * fixed thread count. */
+ * threads (at most shape->nthreads); the GEMMs run single-threaded OpenBLAS
+ * on slices of the output, one per OpenMP thread (OPENBLAS_NUM_THREADS does
+ * not matter). Our own loops give the same bits for any thread count; the
+ * GEMMs are reproducible run to run for a fixed thread count. */
 #ifndef SCORR_SCE_H
 #define SCORR_SCE_H
 

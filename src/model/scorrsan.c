@@ -11,6 +11,7 @@
 #include "scorr/arena.h"
 #include "scorr/error.h"
 #include "scorr/head.h"
+#include "scorr/log.h"
 #include "scorr/model.h"
 #include "scorr/resnet.h"
 
@@ -28,6 +29,7 @@ struct scorr_model {
     float *flow;             /* (B, G, G, 2) */
     size_t img_floats, feat_floats;
     int training, built_net, built_head;
+    struct scorr_model_times times;
 };
 
 static int check_config(const struct scorr_model_config *c)
@@ -151,8 +153,12 @@ const float *scorr_model_forward(struct scorr_model *m, const float *src, const 
     const size_t half = m->img_floats / 2, fhalf = m->feat_floats / 2;
     memcpy(m->images, src, half * sizeof(float));
     memcpy(m->images + half, trg, half * sizeof(float));
+    const double t0 = scorr_now();
     scorr_resnet_forward(&m->net, m->feat, m->images, m->w);
+    const double t1 = scorr_now();
     scorr_head_forward(&m->head, m->w, m->feat, m->feat + fhalf, m->flow);
+    m->times.backbone_fwd = t1 - t0;
+    m->times.head_fwd = scorr_now() - t1;
     return m->flow;
 }
 
@@ -166,8 +172,17 @@ void scorr_model_backward(struct scorr_model *m, const float *dflow)
         dsrc = m->dfeat;
         dtrg = m->dfeat + fhalf;
     }
+    const double t0 = scorr_now();
     scorr_head_backward(&m->head, m->w, m->g, m->feat, m->feat + fhalf, dflow, dsrc, dtrg);
+    const double t1 = scorr_now();
     if (m->dfeat) scorr_resnet_backward(&m->net, m->g, NULL, m->dfeat, m->images, m->w);
+    m->times.head_bwd = t1 - t0;
+    m->times.backbone_bwd = m->dfeat ? scorr_now() - t1 : 0.0;
+}
+
+const struct scorr_model_times *scorr_model_times(const struct scorr_model *m)
+{
+    return &m->times;
 }
 
 void scorr_model_zero_grad(struct scorr_model *m)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ops/conv_gemm.h"
+#include "ops/conv_winograd.h"
 #include "ops/dnnl_ctx.h"
 #include "scorr/error.h"
 
@@ -23,11 +24,16 @@
  * CPU on the development machine). */
 static const struct scorr_conv_policy policy_avx2 = {
     .pointwise = {SCORR_CONV_DNNL_NHWC, SCORR_CONV_GEMM, SCORR_CONV_GEMM},
-    .spatial = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_GEMM}};
+    .spatial = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_GEMM},
+    .winograd3x3 = {SCORR_CONV_WINOGRAD, SCORR_CONV_WINOGRAD, SCORR_CONV_WINOGRAD}};
 static const struct scorr_conv_policy policy_avx512 = {
     .pointwise = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY},
-    .spatial = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY}};
+    .spatial = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY},
+    .winograd3x3 = {SCORR_CONV_AUTO, SCORR_CONV_AUTO, SCORR_CONV_AUTO}};
 #define GEMM_MIN_SPATIAL_C 16
+/* Winograd by default only from this many input and output channels (the
+ * transforms cost per channel what the GEMMs save only at some width). */
+#define WINO_MIN_C 16
 
 static struct scorr_conv_policy g_policy;
 static int g_policy_set;
@@ -224,10 +230,14 @@ static int check_shape(const struct scorr_conv2d_shape *s, const char *desc)
     SCORR_REQUIRE(s->prec == SCORR_PREC_F32 || s->prec == SCORR_PREC_BF16, SCORR_EINVAL,
                   "conv2d %s: unknown precision %d", desc, (int)s->prec);
     for (int i = 0; i < 3; i++) {
-        SCORR_REQUIRE(s->algo[i] >= SCORR_CONV_AUTO && s->algo[i] <= SCORR_CONV_GEMM, SCORR_EINVAL,
-                      "conv2d %s: unknown algorithm %d", desc, (int)s->algo[i]);
+        SCORR_REQUIRE(s->algo[i] >= SCORR_CONV_AUTO && s->algo[i] <= SCORR_CONV_WINOGRAD,
+                      SCORR_EINVAL, "conv2d %s: unknown algorithm %d", desc, (int)s->algo[i]);
         SCORR_REQUIRE(s->algo[i] != SCORR_CONV_GEMM || s->prec == SCORR_PREC_F32, SCORR_EINVAL,
                       "conv2d %s: the GEMM algorithm computes in float32 only", desc);
+        SCORR_REQUIRE(s->algo[i] != SCORR_CONV_WINOGRAD || scorr_conv_wino_eligible(s),
+                      SCORR_EINVAL,
+                      "conv2d %s: the Winograd algorithm needs a 3x3 kernel, stride 1, pad 1 "
+                      "and float32", desc);
     }
 done:
     return err;
@@ -350,6 +360,7 @@ int scorr_conv2d_create(struct scorr_conv2d *cv, const struct scorr_conv2d_shape
     cv->ho = scorr_conv2d_out(s->h, s->kh, s->stride, s->pad);
     cv->wo = scorr_conv2d_out(s->w, s->kw, s->stride, s->pad);
     const int pointwise = s->kh == 1 && s->kw == 1 && s->pad == 0;
+    const int wino = scorr_conv_wino_eligible(s) && s->c >= WINO_MIN_C && s->k >= WINO_MIN_C;
     default_policy();
     for (int i = 0; i < 3; i++) {
         enum scorr_conv_algo a = s->algo[i];
@@ -357,6 +368,8 @@ int scorr_conv2d_create(struct scorr_conv2d *cv, const struct scorr_conv2d_shape
             a = pointwise ? g_policy.pointwise[i] : g_policy.spatial[i];
             if (a == SCORR_CONV_GEMM && !pointwise && s->c < GEMM_MIN_SPATIAL_C)
                 a = SCORR_CONV_DNNL_ANY;
+            if (wino && g_policy.winograd3x3[i] != SCORR_CONV_AUTO) a = g_policy.winograd3x3[i];
+            if (a == SCORR_CONV_WINOGRAD && !scorr_conv_wino_eligible(s)) a = SCORR_CONV_DNNL_ANY;
         }
         if (a == SCORR_CONV_GEMM && s->prec != SCORR_PREC_F32) a = SCORR_CONV_DNNL_ANY;
         cv->s.algo[i] = a;
@@ -377,6 +390,10 @@ int scorr_conv2d_create(struct scorr_conv2d *cv, const struct scorr_conv2d_shape
         if (im->p[i].algo == SCORR_CONV_GEMM) {
             im->p[i].need = scorr_conv_gemm_scratch(cv, i);
             snprintf(im->names[i], sizeof im->names[i], "gemm");
+        } else if (im->p[i].algo == SCORR_CONV_WINOGRAD) {
+            im->p[i].need = scorr_conv_wino_scratch(cv, i);
+            snprintf(im->names[i], sizeof im->names[i], "winograd F(%dx%d,3x3)",
+                     scorr_conv_wino_tile(s), scorr_conv_wino_tile(s));
         } else {
             SCORR_TRY(make_pass(cv, i, s, desc, &rpad));
         }
@@ -475,6 +492,10 @@ void scorr_conv2d_forward(struct scorr_conv2d *cv, float *y, const float *x, con
         scorr_conv_gemm_forward(cv, y, x, w, b, scratch);
         return;
     }
+    if (im->p[0].algo == SCORR_CONV_WINOGRAD) {
+        scorr_conv_wino_forward(cv, y, x, w, b, scratch);
+        return;
+    }
     set(im->m_rpad, (char *)scratch + im->r_off);
     if (b) set(im->m_b, b);
     const void *ptr[3] = {x, w, y};
@@ -496,6 +517,8 @@ void scorr_conv2d_backward(struct scorr_conv2d *cv, float *dx, float *dw, float 
         SCORR_ASSERT((cv->flags & SCORR_CONV_BWD_DATA) && w);
         if (im->p[1].algo == SCORR_CONV_GEMM) {
             scorr_conv_gemm_backward_data(cv, dx, dy, w, dx_mode, scratch);
+        } else if (im->p[1].algo == SCORR_CONV_WINOGRAD) {
+            scorr_conv_wino_backward_data(cv, dx, dy, w, dx_mode, scratch);
         } else {
             const void *ptr[3] = {dy, w, dx};
             run_pass(im, &im->p[1], sc, ptr, dx_mode == SCORR_GRAD_ADD, 0, 0, NULL);
@@ -512,6 +535,10 @@ void scorr_conv2d_backward(struct scorr_conv2d *cv, float *dx, float *dw, float 
         if (!dw) return;
         if (ps->algo == SCORR_CONV_GEMM) {
             scorr_conv_gemm_backward_weights(cv, dw, dy, x, scratch);
+            return;
+        }
+        if (ps->algo == SCORR_CONV_WINOGRAD) {
+            scorr_conv_wino_backward_weights(cv, dw, dy, x, scratch);
             return;
         }
         /* the backward-data pass left a reordered dy at offset 0 when both

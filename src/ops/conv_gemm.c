@@ -7,26 +7,18 @@
 
 #include <string.h>
 
-#include <cblas.h>
-#include <dnnl.h>
-#include <omp.h>
-
+#include "ops/gemm.h"
 #include "scorr/error.h"
 
 /* im2col chunks hold at most this many floats (16 MB), but at least 256 rows. */
 #define COL_FLOATS (4u << 20)
 
 /* Row-major sgemm on oneDNN, whose OpenMP threads are the ones the convs
- * and our loops use: OpenBLAS's own pthreads spin after each call and, on a
- * 2-core machine, fought oneDNN's OpenMP threads (a 2-thread step took 2.6x
- * longer than with one pool). A failure is an internal error (the sizes are
- * ours). */
-static void gemm(char ta, char tb, dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k, float alpha,
-                 const float *a, dnnl_dim_t lda, const float *b, dnnl_dim_t ldb, float beta,
-                 float *c, dnnl_dim_t ldc)
+ * and our loops use (ops/gemm.h). */
+static void gemm(char ta, char tb, long m, long n, long k, float alpha, const float *a, long lda,
+                 const float *b, long ldb, float beta, float *c, long ldc)
 {
-    dnnl_status_t st = dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    SCORR_ASSERT(st == dnnl_success);
+    scorr_gemm_dnnl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* dw (K, C) (+)= dy^T x over M rows: dy (M, K) with row stride ldy, x (M, C)
@@ -34,28 +26,15 @@ static void gemm(char ta, char tb, dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k, flo
  * over many rows into a small output; oneDNN's sgemm runs it at 33-50 GFLOP/s
  * per core for M <= 4096 (layer2/3 shapes) where OpenBLAS's single-thread
  * kernel reaches 57-83, while oneDNN wins for longer M (72-75 against 57-62
- * at M = 16384). OpenBLAS is called single-threaded on slices of dw from our
- * OpenMP threads, so one thread pool serves everything; its thread count is
- * restored afterwards. */
+ * at M = 16384). OpenBLAS runs single-threaded on slices of dw from our
+ * OpenMP threads (scorr_gemm_sliced), so one thread pool serves everything. */
 static void gemm_tn(int K, int C, int M, const float *dy, int ldy, const float *x, int ldx,
                     float beta, float *dw)
 {
-    if (M > 8192) {
+    if (M > 8192)
         gemm('T', 'N', K, C, M, 1.0f, dy, ldy, x, ldx, beta, dw, C);
-        return;
-    }
-    const int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    const int nt = omp_get_max_threads() < 1 ? 1 : omp_get_max_threads();
-    /* slices of K rows, multiples of 16 */
-    const int per = ((K + nt - 1) / nt + 15) / 16 * 16;
-#pragma omp parallel for schedule(static, 1)
-    for (int k0 = 0; k0 < K; k0 += per) {
-        const int kn = K - k0 < per ? K - k0 : per;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kn, C, M, 1.0f, dy + k0, ldy, x, ldx,
-                    beta, dw + (size_t)k0 * C, C);
-    }
-    openblas_set_num_threads(saved);
+    else
+        scorr_gemm_sliced('T', 'N', K, C, M, 1.0f, dy, ldy, x, ldx, beta, dw, C, 0, 0);
 }
 
 static size_t al(size_t bytes) { return (bytes + 63) / 64 * 64; }

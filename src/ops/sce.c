@@ -8,11 +8,11 @@
  * independent. */
 #include "scorr/sce.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
+#include "ops/gemm.h"
 #include "scorr/error.h"
 #include "vec8.h"
 
@@ -20,6 +20,15 @@
 #define SCE_BIAS_BLOCK 256
 
 #define PAD16(n) (((size_t)(n) + 15) & ~(size_t)15)
+
+/* The head's GEMMs: OpenBLAS on fixed-width slices over the OpenMP pool,
+ * so the bits do not depend on the thread count (ops/gemm.h). */
+static void gemm(char ta, char tb, int m, int n, int k, const float *a, int lda, const float *b,
+                 int ldb, float beta, float *c, int ldc, int nthreads)
+{
+    scorr_gemm_sliced(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc, nthreads,
+                      scorr_gemm_chunk(m, n));
+}
 
 static void check_shape(const struct scorr_sce_shape *s)
 {
@@ -94,10 +103,8 @@ void scorr_sce_forward(float *out, float *sim, float *nrm, float *den, const flo
         for (long i = 0; i < m; i++) memcpy(out + (size_t)i * o, bias, (size_t)o * sizeof *out);
     }
     /* out += f W[:, :C]^T + s W[:, C:]^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, o, c, 1.0f, in, c, weight, ldw,
-                1.0f, out, o);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, o, ns, 1.0f, sim, ns, weight + c,
-                ldw, 1.0f, out, o);
+    gemm('N', 'T', (int)m, o, c, in, c, weight, ldw, 1.0f, out, o, s->nthreads);
+    gemm('N', 'T', (int)m, o, ns, sim, ns, weight + c, ldw, 1.0f, out, o, s->nthreads);
     /* relu, one row per iteration */
 #pragma omp parallel for schedule(static) num_threads(s->nthreads)
     for (long i = 0; i < m; i++) {
@@ -144,16 +151,12 @@ void scorr_sce_backward(float *din, float *dweight, float *dbias, float *dout, c
     }
 
     /* y = f W[:, :C]^T + s W[:, C:]^T: dW[:, :C] += dy^T f, dW[:, C:] += dy^T s */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, c, (int)m, 1.0f, dout, o, in, c, 1.0f,
-                dweight, ldw);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, ns, (int)m, 1.0f, dout, o, sim, ns,
-                1.0f, dweight + c, ldw);
+    gemm('T', 'N', o, c, (int)m, dout, o, in, c, 1.0f, dweight, ldw, s->nthreads);
+    gemm('T', 'N', o, ns, (int)m, dout, o, sim, ns, 1.0f, dweight + c, ldw, s->nthreads);
     if (!din) return;
     /* df += dy W[:, :C] (raw-feature path); ds = dy W[:, C:] */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, c, o, 1.0f, dout, o, weight,
-                ldw, 1.0f, din, c);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, ns, o, 1.0f, dout, o,
-                weight + c, ldw, 0.0f, dsim, ns);
+    gemm('N', 'N', (int)m, c, o, dout, o, weight, ldw, 1.0f, din, c, s->nthreads);
+    gemm('N', 'N', (int)m, ns, o, dout, o, weight + c, ldw, 0.0f, dsim, ns, s->nthreads);
 
 #pragma omp parallel num_threads(s->nthreads)
     {

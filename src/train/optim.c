@@ -1,6 +1,7 @@
 #include "scorr/optim.h"
 
 #include <math.h>
+#include <omp.h>
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -57,6 +58,9 @@ static int trained(const struct scorr_param *e)
  * would drift by ulps. The AVX2 path gives the same bits as the scalar one
  * (vector mul, div, sqrt and fma round exactly like scalar ones); GCC at -O2
  * does not vectorise the scalar loop itself (sqrtf's errno path). */
+/* Elements per work item of the threaded update (a multiple of 8). */
+#define ADAMW_BLOCK 16384
+
 struct adamw_coef {
     float decay, b1, c1, b2, c2, bc2_sqrt, eps, neg_step;
 };
@@ -108,14 +112,36 @@ void scorr_adamw_step(struct scorr_adamw *o, const struct scorr_params *t, float
     struct adamw_coef c = {
         .b1 = (float)o->beta1, .c1 = (float)(1.0 - o->beta1), .b2 = (float)o->beta2,
         .c2 = (float)(1.0 - o->beta2), .bc2_sqrt = (float)sqrt(bc2), .eps = (float)o->eps};
-    for (int i = 0; i < t->n; i++) {
-        const struct scorr_param *e = &t->p[i];
-        if (!trained(e)) continue;
-        const double glr = lr[e->group == SCORR_GROUP_BACKBONE ? 1 : 0];
-        c.decay = (float)(1.0 - glr * o->weight_decay);
-        c.neg_step = (float)(-(glr / bc1));
-        const size_t off = e->offset;
-        adamw_kernel(params + off, o->m + off, o->v + off, grads + off, (long)e->numel, c);
+    /* The update is element-wise and memory-bound: threads take blocks of the
+     * large tensors and whole small ones; every element gets the same
+     * arithmetic as in one thread, so the result does not depend on the
+     * thread count. */
+#pragma omp parallel firstprivate(c)
+    {
+        const int nt = omp_get_num_threads(), me = omp_get_thread_num();
+        for (int i = 0; i < t->n; i++) {
+            const struct scorr_param *e = &t->p[i];
+            if (!trained(e)) continue;
+            const double glr = lr[e->group == SCORR_GROUP_BACKBONE ? 1 : 0];
+            c.decay = (float)(1.0 - glr * o->weight_decay);
+            c.neg_step = (float)(-(glr / bc1));
+            const size_t off = e->offset;
+            if (e->numel < ADAMW_BLOCK) {
+                if (i % nt == me)
+                    adamw_kernel(params + off, o->m + off, o->v + off, grads + off,
+                                 (long)e->numel, c);
+                continue;
+            }
+            const long nb = (long)((e->numel + ADAMW_BLOCK - 1) / ADAMW_BLOCK);
+#pragma omp for schedule(static) nowait
+            for (long b = 0; b < nb; b++) {
+                const size_t o0 = off + (size_t)b * ADAMW_BLOCK;
+                const size_t len = e->numel - (size_t)b * ADAMW_BLOCK < ADAMW_BLOCK
+                                       ? e->numel - (size_t)b * ADAMW_BLOCK
+                                       : ADAMW_BLOCK;
+                adamw_kernel(params + o0, o->m + o0, o->v + o0, grads + o0, (long)len, c);
+            }
+        }
     }
 }
 

@@ -137,6 +137,18 @@ int train_output_summary(struct trainer *t, int finished, double seconds)
     cJSON_AddNumberToObject(j, "seconds", seconds);
     double tot = t->t_compute > 0 ? t->t_compute : 1;
     cJSON_AddNumberToObject(j, "comm_fraction", t->t_comm / tot);
+    /* throughput of this run: wall time per training step (data loading and
+     * communication included, the run's first step left out) and global
+     * pairs per second (in mt both networks train on each pair) */
+    cJSON_AddNumberToObject(j, "steps_timed", (double)t->steps_timed);
+    if (t->steps_timed > 0) {
+        const double sps = t->t_steps / (double)t->steps_timed;
+        cJSON_AddNumberToObject(j, "step_seconds", sps);
+        cJSON_AddNumberToObject(j, "pairs_per_second", t->cfg.train.batch_size / sps);
+    } else {
+        cJSON_AddNullToObject(j, "step_seconds");
+        cJSON_AddNullToObject(j, "pairs_per_second");
+    }
     text = cJSON_Print(j);
     SCORR_REQUIRE(text, SCORR_ENOMEM, "out of memory writing the summary");
     char path[4096];

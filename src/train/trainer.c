@@ -19,24 +19,6 @@
 #include "scorr/weights.h"
 #include "trainer_internal.h"
 
-static void model_config(const struct scorr_config *c, int batch, int training,
-                         struct scorr_model_config *m)
-{
-    memset(m, 0, sizeof *m);
-    m->depth = c->model.backbone.depth;
-    m->width = c->model.backbone.width;
-    m->bn_batch = c->model.backbone.batchnorm == SCORR_BN_BATCH;
-    m->freeze_backbone = c->model.backbone.freeze;
-    m->sce_enabled = c->model.sce.enabled;
-    m->sce_kernel = c->model.sce.kernel;
-    m->sce_channels = c->model.sce.channels;
-    m->upsample = c->model.upsample;
-    m->temperature = (float)c->model.temperature;
-    m->image_size = c->data.image_size;
-    m->batch = batch;
-    m->training = training;
-}
-
 /* The MPI layout: groups, partner, local batch. Same decision on every rank. */
 static int plan_layout(struct trainer *t)
 {
@@ -108,7 +90,7 @@ static int create_net(struct trainer *t, struct train_net *n, int id)
 {
     int err = 0;
     struct scorr_model_config mc;
-    model_config(&t->cfg, t->B, 1, &mc);
+    scorr_config_model(&t->cfg, t->B, 1, &mc);
     /* Each network has its own initialisation: the seed and the network id. */
     SCORR_TRY(scorr_model_create(&mc, (uint64_t)t->cfg.seed * 2 + (uint64_t)id, &n->model));
     n->id = id;
@@ -193,7 +175,7 @@ static int setup_local(struct trainer *t)
     if (c->variant == SCORR_VARIANT_ST) {
         struct scorr_model_config mc;
         char tp[4096];
-        model_config(c, t->B, 0, &mc);
+        scorr_config_model(c, t->B, 0, &mc);
         SCORR_TRY(scorr_model_create(&mc, 0, &t->teacher));
         teacher_path(c, tp, sizeof tp);
         SCORR_TRY(scorr_ckpt_load_params(tp, "teacher checkpoint", c, 0,
@@ -295,9 +277,14 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
         set_epoch_schedule(t);
         while (t->step_in_epoch < t->steps_per_epoch) {
             const struct scorr_batch *b;
+            const double ts = scorr_now();
             int local = scorr_loader_load_step(t->loader, t->epoch, t->step_in_epoch, &b);
             SCORR_TRY(scorr_comm_agree(t->world, local));
             SCORR_TRY(train_step(t, b));
+            if (t->run_steps > 0) {
+                t->t_steps += scorr_now() - ts;
+                t->steps_timed++;
+            }
             t->step_in_epoch++;
             t->global_step++;
             t->run_steps++;
@@ -403,6 +390,13 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
 
     /* 4. Train. */
     SCORR_TRY(run_epochs(t, opt, &stopped));
+    if (t->steps_timed > 0)
+        scorr_info("training steps: %.3f s per step, %.2f pairs/s (%lld steps, the first left "
+                   "out; data loading included), communication %.1f%% of step compute",
+                   t->t_steps / (double)t->steps_timed,
+                   (double)t->cfg.train.batch_size * (double)t->steps_timed / t->t_steps,
+                   (long long)t->steps_timed,
+                   100.0 * t->t_comm / (t->t_compute > 0 ? t->t_compute : 1));
     SCORR_TRY(train_output_summary(t, !stopped, scorr_now() - t0));
     if (!stopped)
         scorr_info("done: best val PCK@%g %.2f at epoch %d%s; %s/best.h5", t->cfg.validation.alpha,

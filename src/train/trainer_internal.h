@@ -77,6 +77,10 @@ struct trainer {
     FILE *steps_csv, *epochs_csv;
     struct scorr_progress progress;
     double t_start, t_compute, t_comm;
+    /* wall time of the training steps of this run (load + step), the run's
+     * first step left out (oneDNN kernel generation, first touch) */
+    double t_steps;
+    int64_t steps_timed;
     const char *dump_grads;      /* see scorr_train_options */
 };
 

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# bench_train.sh: training throughput of scorr_train under MPI (issue 4).
+#
+#   bench/bench_train.sh BUILD_DIR [WORK_DIR]
+#
+# Builds nothing. Makes a small synthetic dataset at 256 px (scorr_synth), then
+# trains the paper model (ResNet-101 cut after layer3, SCE k = 7 to 2048
+# channels, upsampling 4, random initialisation; experiments/spair.yaml
+# otherwise, but no validation and checkpoints only at the epoch end) for one
+# short epoch with a global batch of 4 pairs, variants baseline and mt, at 1
+# and 2 ranks (mpirun --bind-to none, OMP threads per rank = cores / ranks,
+# OMP_WAIT_POLICY=passive). mt starts its pseudo-labels at epoch 0 so the
+# flow exchange and the crossed selection are part of every step.
+#
+# Reads from each run's summary.json: step_seconds (wall time per step with
+# data loading and communication, the run's first step left out),
+# pairs_per_second (global pairs per second) and comm_fraction (time in MPI
+# calls / step compute time), and prints a Markdown table.
+#
+# Environment: STEPS (steps per run, default 5: 4 timed), CORES (default
+# nproc), MPIRUN (default mpirun), DEPTH (default 101; 18 for a quick check
+# of the script), KEEP=1 keeps WORK_DIR.
+set -euo pipefail
+
+if [[ $# -lt 1 || "$1" == "-h" || "$1" == "--help" ]]; then
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+BIN="$BUILD/bin"
+for exe in scorr_synth scorr_train; do
+    if [[ ! -x "$BIN/$exe" ]]; then
+        echo "bench_train.sh: $BIN/$exe not found; build it first (cmake --build $BUILD --target ${exe}_exe)" >&2
+        exit 1
+    fi
+done
+WORK=${2:-$(mktemp -d /tmp/bench_train.XXXXXX)}
+mkdir -p "$WORK"
+STEPS=${STEPS:-5}
+DEPTH=${DEPTH:-101}
+CORES=${CORES:-$(nproc)}
+MPIRUN=${MPIRUN:-mpirun}
+PY=/usr/bin/python3
+cleanup() { [[ "${KEEP:-0}" == 1 ]] || rm -rf "$WORK"; }
+trap cleanup EXIT
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader
+export OMP_WAIT_POLICY=passive
+
+DATA="$WORK/synth256.h5"
+pairs=$((4 * STEPS))
+echo "dataset: $pairs training pairs at 256 px -> $DATA" >&2
+OMP_NUM_THREADS=$CORES "$BIN/scorr_synth" --size 256 --pairs "$pairs,0,0" \
+    --images-per-category 8,4,4 --seed 7 "$DATA" >/dev/null
+
+write_config() { # variant out
+    cat >"$WORK/$1.yaml" <<EOF
+# experiments/spair.yaml on a small synthetic dataset, for throughput only
+name: bench_$1
+output: $2
+seed: 2021
+variant: $1
+data:
+  file: $DATA
+  train_split: trn
+  val_split: none
+  image_size: 256
+  augment: true
+  flip: false
+model:
+  backbone:
+    depth: $DEPTH
+    width: 64
+    weights: none
+    freeze: false
+    batchnorm: batch
+  sce:
+    enabled: true
+    kernel: 7
+    channels: 2048
+  upsample: 4
+  temperature: 0.02
+pseudo:
+  weight: 10.0
+  start_epoch: 0
+  dilation_kernel: 7
+  selection:
+    start_ratio: 0.2
+    end_ratio: 0.9
+    ramp_epochs: 10
+optim:
+  lr: 3.0e-5
+  lr_backbone: 3.0e-6
+  weight_decay: 0.05
+schedule:
+  type: step
+  milestones: [150]
+  gamma: 0.5
+train:
+  epochs: 1
+  batch_size: 4
+  max_steps_per_epoch: $STEPS
+checkpoint:
+  every_steps: none
+  keep_last: 1
+log:
+  every_steps: 1
+EOF
+}
+
+field() { # summary.json key
+    "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("nan" if v is None else v)' "$1" "$2"
+}
+
+rows=()
+for variant in baseline mt; do
+    for ranks in 1 2; do
+        threads=$((CORES / ranks))
+        [[ $threads -ge 1 ]] || threads=1
+        out="$WORK/run_${variant}_$ranks"
+        rm -rf "$out"
+        write_config "$variant" "$out"
+        echo "run: $variant, $ranks rank(s), $threads thread(s) each, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+        t0=$(date +%s.%N)
+        OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=1 \
+            "$MPIRUN" -np "$ranks" --bind-to none \
+            -x OMP_NUM_THREADS -x OPENBLAS_NUM_THREADS -x OMP_WAIT_POLICY \
+            "$BIN/scorr_train" "$WORK/$variant.yaml" >"$out.log" 2>&1 || {
+            echo "bench_train.sh: scorr_train failed ($variant, $ranks ranks); log:" >&2
+            tail -20 "$out.log" >&2
+            exit 1
+        }
+        t1=$(date +%s.%N)
+        s="$out/summary.json"
+        sps=$(field "$s" step_seconds)
+        pps=$(field "$s" pairs_per_second)
+        cf=$(field "$s" comm_fraction)
+        n=$(field "$s" steps_timed)
+        rows+=("$(printf '| %s | %d | %d | %d | %.3f | %.3f | %.1f %% | %.0f s |' \
+            "$variant" "$ranks" "$threads" "$n" "$sps" "$pps" "$(awk -v c="$cf" 'BEGIN{print 100*c}')" \
+            "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")")
+        grep -h "training steps:" "$out.log" >&2 || true
+    done
+done
+
+echo
+echo "scorr_train throughput: ResNet-$DEPTH + SCE k=7/2048, up 4, 256x256, global batch 4, batchnorm batch, $CORES cores, $(date -u +%Y-%m-%d)"
+echo
+echo "| variant | ranks | threads/rank | steps timed | s/step | pairs/s | comm fraction | run wall time |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+printf '%s\n' "${rows[@]}"
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
