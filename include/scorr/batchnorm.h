@@ -15,6 +15,17 @@
  *    (so the running statistics see slice 0's update, then slice 1's, ...).
  *    Backward is the full batch-statistics gradient, per slice.
  *
+ * Synchronised batch statistics (shape->sync, BATCH mode): when the batch is
+ * split across processes (data-parallel ranks), each of them holding an
+ * equal share of every slice, the per-channel sums of the statistics
+ * (forward) and of their gradients (backward) are summed over the processes
+ * through sync->sum, so every process normalises with the statistics of the
+ * whole slice, as one process holding the whole batch would (PyTorch's
+ * SyncBatchNorm). The result then does not depend on how the batch is
+ * split, up to float rounding. dgamma and dbeta stay local (the caller sums
+ * gradients over the processes anyway). Two sum calls per forward, one per
+ * backward, of 2 * groups * C doubles at most. sync NULL or nranks 1: local.
+ *
  * Tensors: x, y, residual, dy, dx, dres (N, HW, C) contiguous (NHWC with
  * HW = H*W); gamma, beta, running_mean, running_var, dgamma, dbeta (C);
  * save_mean, save_invstd (groups, C). Reductions accumulate in double over
@@ -28,6 +39,15 @@
 #include "scorr/op_common.h"
 
 
+/* How batch statistics are summed across processes (see above). sum adds
+ * buf (n doubles) in place over all nranks processes and leaves the same
+ * bits on each; it must not fail (an MPI failure aborts). */
+struct scorr_bn_sync {
+    void (*sum)(void *ctx, double *buf, int n);
+    void *ctx;
+    int nranks; /* processes the batch is split over; each holds n images */
+};
+
 struct scorr_bn_shape {
     int n;          /* images */
     int hw;         /* positions per image (H*W) */
@@ -35,9 +55,10 @@ struct scorr_bn_shape {
     int groups;     /* >= 1, divides n; used in BATCH mode (FROZEN ignores it) */
     float eps;      /* 1e-5 (PyTorch default) */
     float momentum; /* 0.1 (PyTorch default) */
+    const struct scorr_bn_sync *sync; /* BATCH mode across processes; NULL = local */
 };
 
-/* Floats of scratch forward and backward need (about 130 * groups * C: the
+/* Floats of scratch forward and backward need (about 134 * groups * C: the
  * per-chunk partial sums of the reductions, in double). 64-byte aligned. */
 size_t scorr_bn_scratch_floats(const struct scorr_bn_shape *s);
 

@@ -58,6 +58,13 @@ const float *scorr_model_forward(struct scorr_model *m, const float *src, const 
 /* Backward of the last forward: dflow (B, G, G, 2); ADDS into the gradient buffer. */
 void scorr_model_backward(struct scorr_model *m, const float *dflow);
 
+/* Batch statistics summed across the processes a data-parallel batch is
+ * split over (include/scorr/batchnorm.h, scorr_resnet_set_bn_sync): with it
+ * a model with bn_batch normalises as if one process held the whole batch.
+ * sync must outlive the model; NULL = per-process statistics. */
+struct scorr_bn_sync;
+void scorr_model_set_bn_sync(struct scorr_model *m, const struct scorr_bn_sync *sync);
+
 /* Zero the gradient buffer. */
 void scorr_model_zero_grad(struct scorr_model *m);
 

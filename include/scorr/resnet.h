@@ -108,6 +108,13 @@ void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena);
 /* Training on: batch norm in cfg.bn_mode. Off: FROZEN (eval). */
 void scorr_resnet_set_training(struct scorr_resnet *net, int on);
 
+/* Batch statistics over a batch split across processes (batchnorm.h,
+ * "Synchronised batch statistics"): every batch norm of the network sums its
+ * statistics through *sync in BATCH mode. sync must outlive the network;
+ * NULL = local statistics (the default). Every process of the split must
+ * run the same forward and backward calls. */
+void scorr_resnet_set_bn_sync(struct scorr_resnet *net, const struct scorr_bn_sync *sync);
+
 /* Forward: features (N, S/16, S/16, C) overwritten (caller-owned; not read by
  * backward); images (N, S, S, 3) ImageNet-normalised, must stay unchanged
  * until backward when cfg.input_grad. params: the flat parameter buffer

@@ -181,6 +181,16 @@ void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
 
 void scorr_resnet_set_training(struct scorr_resnet *net, int on) { net->training = on != 0; }
 
+void scorr_resnet_set_bn_sync(struct scorr_resnet *net, const struct scorr_bn_sync *sync)
+{
+    net->stem.bn.sync = sync;
+    for (int k = 0; k < net->nblocks; k++) {
+        struct scorr_resblock *b = &net->blocks[k];
+        for (int i = 0; i < b->nconv; i++) b->u[i].bn.sync = sync;
+        if (b->cfg.downsample) b->ds.bn.sync = sync;
+    }
+}
+
 void scorr_resnet_forward(struct scorr_resnet *net, float *features, const float *images,
                           float *params)
 {

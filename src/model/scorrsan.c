@@ -180,6 +180,11 @@ void scorr_model_backward(struct scorr_model *m, const float *dflow)
     m->times.backbone_bwd = m->dfeat ? scorr_now() - t1 : 0.0;
 }
 
+void scorr_model_set_bn_sync(struct scorr_model *m, const struct scorr_bn_sync *sync)
+{
+    scorr_resnet_set_bn_sync(&m->net, sync);
+}
+
 const struct scorr_model_times *scorr_model_times(const struct scorr_model *m)
 {
     return &m->times;

@@ -25,13 +25,25 @@ size_t scorr_bn_scratch_floats(const struct scorr_bn_shape *s)
     /* 2*G*C floats (scale/shift or k1/k2), then 2 partial-sum arrays of
      * G*NCHUNK*C doubles (64-byte aligned: the float part is padded) */
     size_t head = (2 * (size_t)(s->groups > 0 ? s->groups : 1) * (size_t)s->c + 15) / 16 * 16;
-    return head + 2 * 2 * nparts(s);
+    return head + 2 * 2 * nparts(s) + 2 * 2 * (size_t)(s->groups > 0 ? s->groups : 1) * s->c;
 }
 
 static double *partials(float *scratch, const struct scorr_bn_shape *s)
 {
     size_t head = (2 * (size_t)(s->groups > 0 ? s->groups : 1) * (size_t)s->c + 15) / 16 * 16;
     return (double *)(scratch + head);
+}
+
+/* Sum n doubles over the processes of a synchronised batch (batchnorm.h). */
+static void sync_sum(const struct scorr_bn_shape *s, double *buf, int n)
+{
+    if (s->sync && s->sync->nranks > 1) s->sync->sum(s->sync->ctx, buf, n);
+}
+
+/* Rows of one group across the processes of a synchronised batch. */
+static double global_rows(const struct scorr_bn_shape *s, size_t rows_g)
+{
+    return (double)rows_g * (s->sync && s->sync->nranks > 1 ? s->sync->nranks : 1);
 }
 
 /* Rows [*r0, *r1) of chunk j of group g. */
@@ -95,15 +107,17 @@ static void batch_stats(float *mean, float *invstd, float *rmean, float *rvar, c
         }
     }
     reduce_chunks(sum, part, G, C);
-    for (size_t i = 0; i < (size_t)G * C; i++) mean[i] = (float)(sum[i] / (double)rows_g);
+    sync_sum(s, sum, G * C);
+    const double n_g = global_rows(s, rows_g); /* rows of the whole slice */
+    for (size_t i = 0; i < (size_t)G * C; i++) mean[i] = (float)(sum[i] / n_g);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int t = 0; t < G * NCHUNK; t++) {
         size_t r0, r1;
         const int g = t / NCHUNK;
         chunk_rows(rows_g, g, t % NCHUNK, &r0, &r1);
         double *acc = part + (size_t)t * C;
-        const double *mu = sum + (size_t)g * C; /* still the sums: mean = sum / rows_g */
-        const double inv = 1.0 / (double)rows_g;
+        const double *mu = sum + (size_t)g * C; /* still the sums: mean = sum / n_g */
+        const double inv = 1.0 / n_g;
         for (int c = 0; c < C; c++) acc[c] = 0;
         for (size_t r = r0; r < r1; r++) {
             const float *xr = x + r * C;
@@ -117,14 +131,15 @@ static void batch_stats(float *mean, float *invstd, float *rmean, float *rvar, c
     /* the squared sums go after the first G*C entries of `sum` */
     double *sq = sum + (size_t)G * C;
     reduce_chunks(sq, part, G, C);
+    sync_sum(s, sq, G * C);
     for (int g = 0; g < G; g++)
         for (int c = 0; c < C; c++) {
             const size_t i = (size_t)g * C + c;
-            const double mu = sum[i] / (double)rows_g;
-            invstd[i] = (float)(1.0 / sqrt(sq[i] / (double)rows_g + (double)s->eps));
+            const double mu = sum[i] / n_g;
+            invstd[i] = (float)(1.0 / sqrt(sq[i] / n_g + (double)s->eps));
             /* running statistics: slice g's call comes after slice g-1's */
             rmean[c] = (float)((1.0 - m) * rmean[c] + m * mu);
-            rvar[c] = (float)((1.0 - m) * rvar[c] + m * (sq[i] / (double)(rows_g - 1)));
+            rvar[c] = (float)((1.0 - m) * rvar[c] + m * (sq[i] / (n_g - 1.0)));
         }
 }
 
@@ -300,25 +315,30 @@ static void backward_batch(float *dx, float *dres, float *dgamma, float *dbeta, 
         chunk_backward(p1 + (size_t)t * C, p2 + (size_t)t * C, NULL, NULL, dy, y, x,
                        mean + (size_t)g * C, NULL, relu, 1, dmode, r0, r1, C);
     }
+    /* this process's sums of g and g * (x - mean), per group and channel:
+     * [sg | sgx] after the partials */
+    double *loc = p2 + nparts(s), *sg = loc, *sgx = loc + (size_t)G * C;
+    reduce_chunks(sg, p1, G, C);
+    reduce_chunks(sgx, p2, G, C);
     for (int c = 0; c < C; c++) {
         double dg_tot = 0, db_tot = 0;
         for (int g = 0; g < G; g++) {
-            double sg = 0, sgx = 0;
-            for (int j = 0; j < NCHUNK; j++) {
-                sg += p1[((size_t)g * NCHUNK + j) * C + c];
-                sgx += p2[((size_t)g * NCHUNK + j) * C + c];
-            }
             const size_t i = (size_t)g * C + c;
-            const double is = invstd[i];
-            k1[i] = (float)(sg / (double)rows_g);
-            k2[i] = (float)(sgx * is * is / (double)rows_g);
-            dg_tot += sgx * is;
-            db_tot += sg;
+            dg_tot += sgx[i] * invstd[i];
+            db_tot += sg[i];
         }
         if (dgamma) dgamma[c] += (float)dg_tot;
         if (dbeta) dbeta[c] += (float)db_tot;
     }
     if (!dx && !dres) return;
+    /* dx needs the sums over the whole slice (every process) */
+    sync_sum(s, loc, 2 * G * C);
+    const double n_g = global_rows(s, rows_g);
+    for (size_t i = 0; i < (size_t)G * C; i++) {
+        const double is = invstd[i];
+        k1[i] = (float)(sg[i] / n_g);
+        k2[i] = (float)(sgx[i] * is * is / n_g);
+    }
 #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++) {
         const size_t gr = r / rows_g, o = r * C;

@@ -68,7 +68,8 @@ const struct cfg_key scorr_cfg_table[] = {
      "frozen|batch", "frozen",
      "Batch-norm mode in training. frozen: running statistics (independent of the batch "
      "split across ranks); batch: batch statistics, running ones updated, as the reference "
-     "code's model.train() does."},
+     "code's model.train() does; synchronised over the ranks (SyncBatchNorm), so also "
+     "independent of the split."},
     {"model.sce", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
      "Efficient spatial context encoder (SCE) on the stride-16 features."},
     {"model.sce.enabled", CT_BOOL, F(model.sce.enabled), 0, 0, CF_ARCH, 0, 0, 0, NULL, "true",

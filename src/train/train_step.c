@@ -160,17 +160,6 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
         }
         if (t->cfg.optim.grad_clip > 0) SCORR_TRY(scorr_grad_clip(tab, grads, t->cfg.optim.grad_clip, NULL));
         scorr_adamw_step(&n->opt, tab, scorr_model_weights(n->model), grads, t->lr);
-        if (t->cfg.model.backbone.batchnorm == SCORR_BN_BATCH && t->group_size > 1) {
-            /* Batch statistics differ per rank: keep the running statistics
-             * identical on every rank of the group by averaging them. */
-            float *w = scorr_model_weights(n->model);
-            for (int i = 0; i < tab->n; i++) {
-                const struct scorr_param *e = &tab->p[i];
-                if (e->kind != SCORR_PARAM_BUFFER) continue;
-                SCORR_TRY(scorr_comm_sum_f32(t->group, w + e->offset, e->numel));
-                for (size_t j = 0; j < e->numel; j++) w[e->offset + j] /= (float)t->group_size;
-            }
-        }
         n->sum_loss_gt += n->loss_gt;
         n->sum_loss_pseudo += n->loss_pseudo;
         n->sum_loss += n->loss;

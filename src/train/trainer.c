@@ -86,6 +86,20 @@ static void teacher_path(const struct scorr_config *c, char *out, size_t n)
         snprintf(out, n, "%s", c->teacher.checkpoint);
 }
 
+/* Batch-norm statistics summed over the data-parallel group (SyncBatchNorm:
+ * include/scorr/batchnorm.h). Inside the model's forward and backward, so a
+ * failure cannot be returned: it aborts every rank. */
+static void bn_sync_sum(void *ctx, double *buf, int n)
+{
+    struct trainer *t = ctx;
+    const double c0 = scorr_now();
+    if (scorr_comm_sum_f64(t->group, buf, (size_t)n)) {
+        scorr_error_print(stderr, "scorr_train (batch-norm statistics)");
+        scorr_comm_abort(t->world, 1);
+    }
+    t->t_comm += scorr_now() - c0;
+}
+
 static int create_net(struct trainer *t, struct train_net *n, int id)
 {
     int err = 0;
@@ -94,6 +108,10 @@ static int create_net(struct trainer *t, struct train_net *n, int id)
     /* Each network has its own initialisation: the seed and the network id. */
     SCORR_TRY(scorr_model_create(&mc, (uint64_t)t->cfg.seed * 2 + (uint64_t)id, &n->model));
     n->id = id;
+    if (t->cfg.model.backbone.batchnorm == SCORR_BN_BATCH && t->group_size > 1) {
+        t->bn_sync = (struct scorr_bn_sync){.sum = bn_sync_sum, .ctx = t, .nranks = t->group_size};
+        scorr_model_set_bn_sync(n->model, &t->bn_sync);
+    }
     if (t->cfg.model.backbone.weights[0])
         SCORR_TRY(scorr_weights_load(t->cfg.model.backbone.weights, scorr_model_params(n->model),
                                      scorr_model_weights(n->model), "feature_extraction.backbone.",

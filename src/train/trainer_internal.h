@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "scorr/batchnorm.h"
 #include "scorr/checkpoint.h"
 #include "scorr/config.h"
 #include "scorr/loader.h"
@@ -43,6 +44,7 @@ struct trainer {
     char config_path[1024];
     const struct scorr_comm *world;
     struct scorr_comm *group;   /* data-parallel group of this process's network(s) */
+    struct scorr_bn_sync bn_sync; /* batch-norm statistics over the group (batch mode) */
     int world_rank, world_size, group_rank, group_size;
     int mt_split;               /* mt over two rank groups */
     int partner;                /* mt_split: world rank holding the same samples */

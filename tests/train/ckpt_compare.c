@@ -9,7 +9,7 @@ struct ctx {
     hid_t b;
     const char *group;
     double max;
-    int n, bad;
+    int n, bad, rel;
 };
 
 static float *read_all(hid_t file, const char *path, hsize_t *count)
@@ -43,10 +43,15 @@ static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *dat
                 (unsigned long long)na, (unsigned long long)nb);
         c->bad = 1;
     } else {
+        double scale = 0, dmax = 0;
         for (hsize_t i = 0; i < na; i++) {
             double d = fabs((double)a[i] - (double)b[i]);
-            if (d > c->max || d != d) c->max = d != d ? INFINITY : d;
+            if (d > dmax || d != d) dmax = d != d ? INFINITY : d;
+            if (fabs((double)a[i]) > scale) scale = fabs((double)a[i]);
         }
+        /* relative to the tensor's largest |a| (absolute for an all-zero a) */
+        if (c->rel && scale > 0) dmax /= scale;
+        if (dmax > c->max || dmax != dmax) c->max = dmax != dmax ? INFINITY : dmax;
         c->n++;
     }
     free(a);
@@ -54,11 +59,13 @@ static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *dat
     return 0;
 }
 
-double ckpt_max_diff(const char *file_a, const char *file_b, const char *group, int *ntensors)
+static double compare(const char *file_a, const char *file_b, const char *group, int *ntensors,
+                      int rel)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     struct ctx c = {0};
     c.group = group;
+    c.rel = rel;
     hid_t fa = H5Fopen(file_a, H5F_ACC_RDONLY, H5P_DEFAULT);
     c.b = H5Fopen(file_b, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (fa < 0 || c.b < 0) {
@@ -78,4 +85,14 @@ double ckpt_max_diff(const char *file_a, const char *file_b, const char *group, 
     H5Fclose(c.b);
     if (ntensors) *ntensors = c.n;
     return c.bad || c.n == 0 ? -1 : c.max;
+}
+
+double ckpt_max_diff(const char *file_a, const char *file_b, const char *group, int *ntensors)
+{
+    return compare(file_a, file_b, group, ntensors, 0);
+}
+
+double ckpt_max_rel_diff(const char *file_a, const char *file_b, const char *group, int *ntensors)
+{
+    return compare(file_a, file_b, group, ntensors, 1);
 }

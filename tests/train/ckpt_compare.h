@@ -7,4 +7,9 @@
  * tensor or a shape mismatch (printed), or on an unreadable file. */
 double ckpt_max_diff(const char *file_a, const char *file_b, const char *group, int *ntensors);
 
+/* The same, each tensor's largest |a - b| divided by its largest |a| (kept
+ * absolute when a is all zero); returns the largest over the tensors. */
+double ckpt_max_rel_diff(const char *file_a, const char *file_b, const char *group,
+                         int *ntensors);
+
 #endif
