@@ -30,6 +30,7 @@ except ImportError as e:  # reported by bench_step as "PyTorch missing"
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 import model as ref  # noqa: E402  (the reference-style SCorrSAN of the fixtures)
+from backbone_torch import cut_forward  # noqa: E402  (the same cut as bench_backbone's)
 
 
 class ResNetCut(nn.Module):
@@ -40,24 +41,12 @@ class ResNetCut(nn.Module):
     def __init__(self, depth):
         super().__init__()
         net = getattr(torchvision.models, "resnet%d" % depth)()
-        self.conv1, self.bn1, self.maxpool = net.conv1, net.bn1, net.maxpool
+        self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
         self.layer1, self.layer2, self.layer3 = net.layer1, net.layer2, net.layer3
         self.out_channels = 1024 if depth >= 50 else 256
 
     def forward(self, x):
-        x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
-        blocks = list(self.layer1) + list(self.layer2) + list(self.layer3)
-        for blk in blocks[:-1]:
-            x = blk(x)
-        blk = blocks[-1]
-        idt = blk.downsample(x) if blk.downsample is not None else x
-        out = blk.relu(blk.bn1(blk.conv1(x)))
-        if hasattr(blk, "conv3"):
-            out = blk.relu(blk.bn2(blk.conv2(out)))
-            out = blk.bn3(blk.conv3(out))
-        else:
-            out = blk.bn2(blk.conv2(out))
-        return out + idt
+        return cut_forward(self, x)
 
 
 class PaperSCorrSAN(ref.SCorrSAN):
