@@ -65,6 +65,7 @@ struct scorr_config {
             char weights[SCORR_CONFIG_PATH];   /* "" = none (random init) */
             int freeze;
             enum scorr_bn_mode batchnorm;
+            int winograd;                      /* 1: Winograd 3x3 convolutions where the CPU policy uses them */
         } backbone;
         struct {
             int enabled;

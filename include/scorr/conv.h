@@ -52,6 +52,7 @@ struct scorr_conv2d_shape {
     int bias;         /* 1: the conv has a (K) bias */
     enum scorr_precision prec;
     enum scorr_conv_algo algo[3]; /* per pass; zero = AUTO */
+    int no_winograd;  /* 1: AUTO never picks WINOGRAD (direct convolutions) */
 };
 
 /* The AUTO choice per pass for 1x1 convs (pointwise) and larger kernels

@@ -18,6 +18,7 @@ struct scorr_model_config {
     int bn_batch;        /* 1: batch statistics when training (running stats updated);
                           * 0: frozen running statistics */
     int freeze_backbone; /* 1: no backbone gradients, no backward below the head */
+    int no_winograd;     /* 1: direct 3x3 convolutions in the backbone (conv.h) */
     int sce_enabled;     /* 0: the raw feature goes to the correlation */
     int sce_kernel;      /* odd */
     int sce_channels;

@@ -44,6 +44,7 @@ struct scorr_resblock_config {
     int grad;              /* 1: backward is possible (saves activations; weight grads) */
     int input_grad;        /* 1 (with grad): backward can produce d/dx */
     enum scorr_precision prec;
+    int no_winograd;       /* 1: direct 3x3 convolutions (conv.h) */
 };
 
 /* A conv followed by its batch norm, with what the forward saves. */

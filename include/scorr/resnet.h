@@ -65,6 +65,7 @@ struct scorr_resnet_config {
                                  * only, a frozen backbone (smaller arena) */
     int input_grad;             /* 1 (with grad): backward can give d/d(images) */
     enum scorr_precision prec;  /* conv compute precision */
+    int no_winograd;            /* 1: no Winograd 3x3 convolutions (conv.h); 0 = the default policy */
 };
 
 /* ResNet-101, width 64, FROZEN batch norm, 1 group, batch 1, 256 x 256,

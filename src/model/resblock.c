@@ -102,7 +102,7 @@ int scorr_resblock_build(struct scorr_resblock *b, const struct scorr_resblock_c
     unsigned first = wflag | (cfg->grad && cfg->input_grad ? SCORR_CONV_BWD_DATA : 0);
     unsigned inner = wflag | (cfg->grad ? SCORR_CONV_BWD_DATA : 0);
     struct scorr_conv2d_shape cs = {.n = cfg->n, .h = cfg->h, .w = cfg->w, .c = cfg->inplanes,
-                                    .prec = cfg->prec};
+                                    .prec = cfg->prec, .no_winograd = cfg->no_winograd};
     static const char *const conv_names[3] = {"conv1", "conv2", "conv3"};
     static const char *const bn_names[3] = {"bn1", "bn2", "bn3"};
     for (int i = 0; i < b->nconv; i++) {

@@ -91,7 +91,7 @@ int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_confi
                 .downsample = bi == 0 && (stride != 1 || inplanes != planes * exp),
                 .relu_out = k != net->nblocks - 1, .bn_groups = cfg->bn_groups,
                 .bn_mode = cfg->bn_mode, .grad = cfg->grad, .input_grad = cfg->grad,
-                .prec = cfg->prec};
+                .prec = cfg->prec, .no_winograd = cfg->no_winograd};
             snprintf(pfx, sizeof pfx, "%slayer%d.%d.", prefix, l + 1, bi);
             SCORR_TRY(scorr_resblock_build(&net->blocks[k], &bc, table, pfx));
             h = net->blocks[k].ho;

@@ -81,6 +81,7 @@ int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
     rc.image_size = cfg->image_size;
     rc.grad = cfg->training && !cfg->freeze_backbone;
     rc.input_grad = 0;
+    rc.no_winograd = cfg->no_winograd;
     SCORR_TRY(scorr_resnet_build(&m->net, &rc, &m->table, BACKBONE_PREFIX));
     m->built_net = 1;
 

@@ -360,7 +360,8 @@ int scorr_conv2d_create(struct scorr_conv2d *cv, const struct scorr_conv2d_shape
     cv->ho = scorr_conv2d_out(s->h, s->kh, s->stride, s->pad);
     cv->wo = scorr_conv2d_out(s->w, s->kw, s->stride, s->pad);
     const int pointwise = s->kh == 1 && s->kw == 1 && s->pad == 0;
-    const int wino = scorr_conv_wino_eligible(s) && s->c >= WINO_MIN_C && s->k >= WINO_MIN_C;
+    const int wino = !s->no_winograd && scorr_conv_wino_eligible(s) && s->c >= WINO_MIN_C &&
+                     s->k >= WINO_MIN_C;
     default_policy();
     for (int i = 0; i < 3; i++) {
         enum scorr_conv_algo a = s->algo[i];

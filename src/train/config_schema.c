@@ -70,6 +70,12 @@ const struct cfg_key scorr_cfg_table[] = {
      "split across ranks); batch: batch statistics, running ones updated, as the reference "
      "code's model.train() does; synchronised over the ranks (SyncBatchNorm), so also "
      "independent of the split."},
+    {"model.backbone.winograd", CT_BOOL, F(model.backbone.winograd), 0, 0, 0, 0, 0, 0, NULL,
+     "true",
+     "Compute the backbone's 3x3 stride-1 convolutions (in all three passes) with Winograd "
+     "F(4x4, 3x3) / F(2x2, 3x3) where the CPU's policy uses it (AVX2: from 16 channels): "
+     "about a quarter fewer step FLOPs, rounding errors about 5-10x a direct convolution's "
+     "(docs/performance.md). false: direct convolutions (oneDNN)."},
     {"model.sce", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
      "Efficient spatial context encoder (SCE) on the stride-16 features."},
     {"model.sce.enabled", CT_BOOL, F(model.sce.enabled), 0, 0, CF_ARCH, 0, 0, 0, NULL, "true",

@@ -309,6 +309,54 @@ static void finite_differences(void)
     rig_free(&r);
 }
 
+/* cfg.no_winograd: the same network with and without Winograd 3x3
+ * convolutions (ResNet-18 at width 16: layer1..3's 3x3 stride-1 convs have
+ * >= 16 channels) picks the algorithm asked for and gives the same features
+ * and gradients to float rounding. On a CPU whose policy leaves Winograd to
+ * oneDNN (AVX-512) only the "off" side is checked. */
+static void winograd_switch(void)
+{
+    struct scorr_conv_policy pol;
+    scorr_conv2d_get_policy(&pol);
+    const int policy_uses = pol.winograd3x3[0] == SCORR_CONV_WINOGRAD;
+    struct rig r[2];
+    float *feat[2], *grads[2];
+    struct scorr_resnet_config cfg;
+    scorr_resnet_config_default(&cfg);
+    cfg.depth = 18;
+    cfg.width = 16;
+    cfg.bn_mode = SCORR_BN_BATCH;
+    cfg.bn_groups = 2;
+    cfg.batch = 2;
+    cfg.image_size = 64;
+    const size_t ni = (size_t)2 * 64 * 64 * 3;
+    float *img = bb_floats(ni);
+    bb_fill(img, ni, 51);
+    size_t nf = 0;
+    for (int k = 0; k < 2; k++) {
+        cfg.no_winograd = k;
+        CHECK_OK(rig_init(&r[k], &cfg));
+        scorr_params_initialise(&r[k].t, r[k].params, 11);
+        /* layer1.0.conv2: 3x3 stride 1, 16 -> 16 channels */
+        const char *name = scorr_conv2d_impl_name(&r[k].net.blocks[0].u[1].conv, 0);
+        const int wino = strstr(name, "winograd") != NULL;
+        CHECK(k ? !wino : wino == policy_uses, "no_winograd %d: layer1.0.conv2 runs %s", k, name);
+        nf = (size_t)2 * r[k].net.out_h * r[k].net.out_w * r[k].net.out_c;
+        feat[k] = bb_floats(nf);
+        grads[k] = r[k].grads;
+        scorr_resnet_forward(&r[k].net, feat[k], img, r[k].params);
+        memset(r[k].grads, 0, r[k].t.total * sizeof(float));
+        scorr_resnet_backward(&r[k].net, r[k].grads, NULL, feat[k], img, r[k].params);
+    }
+    bb_close("features, Winograd vs direct", feat[0], feat[1], nf, RTOL, AFRAC);
+    bb_close("gradients, Winograd vs direct", grads[0], grads[1], r[0].t.total, 1e-3, 1e-4);
+    for (int k = 0; k < 2; k++) {
+        scorr_aligned_free(feat[k]);
+        rig_free(&r[k]);
+    }
+    scorr_aligned_free(img);
+}
+
 static void config_errors(void)
 {
     struct scorr_params t;
@@ -358,6 +406,7 @@ int main(void)
     parity("backbone_r50w2_frozen.h5", NULL);
     names();
     finite_differences();
+    winograd_switch();
     config_errors();
     return scorr_test_finish("test_bb_resnet");
 }

@@ -154,6 +154,7 @@ static const char *const all_keys[][2] = {
     {"model.backbone.weights", "\"weights/t\\tab/b\xc3\xa4r.h5\""}, /* tab, UTF-8 */
     {"model.backbone.freeze", "true"},
     {"model.backbone.batchnorm", "batch"},
+    {"model.backbone.winograd", "false"},
     {"model.sce.enabled", "false"},
     {"model.sce.kernel", "13"},
     {"model.sce.channels", "1024"},
