@@ -232,12 +232,24 @@ done:
     return err;
 }
 
+/* Select rows [start, start + count) of a dataset space of n dims d in fs;
+ * returns the matching memory space (close it). */
+static hid_t select_rows(hid_t fs, int n, const hsize_t *d, int64_t start, int64_t count)
+{
+    hsize_t st[SCORR_H5_MAXDIM] = {0}, cnt[SCORR_H5_MAXDIM];
+    for (int i = 0; i < n; i++) cnt[i] = d[i];
+    st[0] = (hsize_t)start;
+    cnt[0] = (hsize_t)count;
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    return H5Screate_simple(n, cnt, NULL);
+}
+
 int scorr_h5_read_rows(const struct scorr_h5 *f, const char *name, enum scorr_dtype type,
                        int64_t start, int64_t count, void *out)
 {
     int err = 0;
     hid_t ds = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
-    hsize_t d[SCORR_H5_MAXDIM], st[SCORR_H5_MAXDIM] = {0}, cnt[SCORR_H5_MAXDIM];
+    hsize_t d[SCORR_H5_MAXDIM];
     SCORR_TRY(open_dataset(f, name, &ds));
     SCORR_TRY(check_type(f, name, ds, type));
     fs = H5Dget_space(ds);
@@ -248,11 +260,7 @@ int scorr_h5_read_rows(const struct scorr_h5 *f, const char *name, enum scorr_dt
                   f->path, (long long)start, (long long)(start + count), name,
                   n >= 1 ? (unsigned long long)d[0] : 0ULL);
     if (count == 0) goto done;
-    for (int i = 0; i < n; i++) cnt[i] = d[i];
-    st[0] = (hsize_t)start;
-    cnt[0] = (hsize_t)count;
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    ms = H5Screate_simple(n, cnt, NULL);
+    ms = select_rows(fs, n, d, start, count);
     SCORR_REQUIRE(H5Dread(ds, mem_type(type), ms, fs, H5P_DEFAULT, out) >= 0, SCORR_EIO,
                   "'%s': cannot read rows of '%s'", f->path, name);
 done:
@@ -319,7 +327,7 @@ int scorr_h5_write_rows(struct scorr_h5 *f, const char *name, enum scorr_dtype t
 {
     int err = 0;
     hid_t ds = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
-    hsize_t d[SCORR_H5_MAXDIM], st[SCORR_H5_MAXDIM] = {0}, cnt[SCORR_H5_MAXDIM];
+    hsize_t d[SCORR_H5_MAXDIM];
     SCORR_TRY(open_dataset(f, name, &ds));
     fs = H5Dget_space(ds);
     int n = H5Sget_simple_extent_ndims(fs);
@@ -328,11 +336,7 @@ int scorr_h5_write_rows(struct scorr_h5 *f, const char *name, enum scorr_dtype t
                   "'%s': rows [%lld, %lld) of '%s' out of range", f->path, (long long)start,
                   (long long)(start + count), name);
     if (count == 0) goto done;
-    for (int i = 0; i < n; i++) cnt[i] = d[i];
-    st[0] = (hsize_t)start;
-    cnt[0] = (hsize_t)count;
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    ms = H5Screate_simple(n, cnt, NULL);
+    ms = select_rows(fs, n, d, start, count);
     SCORR_REQUIRE(H5Dwrite(ds, mem_type(type), ms, fs, H5P_DEFAULT, data) >= 0, SCORR_EIO,
                   "'%s': cannot write rows of '%s'", f->path, name);
 done:

@@ -6,14 +6,6 @@
 
 #include "scorr/error.h"
 
-static void shape_str(char *out, size_t n, int ndim, const int64_t *d)
-{
-    size_t k = (size_t)snprintf(out, n, "(");
-    for (int i = 0; i < ndim && k < n; i++)
-        k += (size_t)snprintf(out + k, n - k, i ? ", %lld" : "%lld", (long long)d[i]);
-    if (k < n) snprintf(out + k, n - k, ")");
-}
-
 static int starts(const char *s, const char *prefix)
 {
     return prefix && strncmp(s, prefix, strlen(prefix)) == 0;
@@ -69,8 +61,8 @@ static int read_tensor(const struct scorr_h5 *f, const char *path, const struct 
     int same = nd == e->ndim;
     for (int d = 0; same && d < nd; d++) same = dims[d] == e->shape[d];
     if (!same) {
-        shape_str(want, sizeof want, e->ndim, e->shape);
-        shape_str(got, sizeof got, nd, dims);
+        scorr_h5_shape_text(want, sizeof want, e->ndim, e->shape);
+        scorr_h5_shape_text(got, sizeof got, nd, dims);
         SCORR_FAIL(SCORR_EFORMAT, "'%s': tensor '%s' has shape %s, expected %s", f->path, e->name,
                    got, want);
     }
@@ -101,7 +93,7 @@ int scorr_weights_read_group(const struct scorr_h5 *f, const char *group,
         if (!scorr_h5_has(f, path)) {
             if (starts(e->name, required_prefix)) {
                 char want[128];
-                shape_str(want, sizeof want, e->ndim, e->shape);
+                scorr_h5_shape_text(want, sizeof want, e->ndim, e->shape);
                 scorr_error_set(SCORR_EFORMAT, __FILE__, __LINE__, __func__,
                                 "'%s': tensor '%s' is missing from %s (expected shape %s)",
                                 f->path, e->name, group, want);
