@@ -119,6 +119,7 @@ static int create_net(struct trainer *t, struct train_net *n, int id)
     scorr_params_set_trainable(scorr_model_params_mut(n->model), SCORR_GROUP_BACKBONE,
                                !t->cfg.model.backbone.freeze);
     SCORR_TRY(scorr_adamw_init(&n->opt, scorr_model_params(n->model), &t->cfg));
+    SCORR_TRY(train_grad_spans(n));
     size_t npos = (size_t)t->B * t->G * t->G;
     n->flow = scorr_aligned_calloc(t->flow_floats * sizeof(float));
     n->dflow = scorr_aligned_calloc(t->flow_floats * sizeof(float));
@@ -143,6 +144,7 @@ static void free_net(struct train_net *n)
     scorr_aligned_free(n->rank_values);
     scorr_aligned_free(n->keep);
     scorr_aligned_free(n->keep_mask);
+    free(n->spans);
     memset(n, 0, sizeof *n);
 }
 

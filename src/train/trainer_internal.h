@@ -36,7 +36,16 @@ struct train_net {
     double sum_loss_gt, sum_loss_pseudo, sum_loss;
     int64_t epoch_steps;
     double val_pck;            /* last validation (percent), -1 = none */
+    /* the spans of the flat gradient buffer summed over the group each step:
+     * the trained weights, neighbours closer than 64 Ki floats merged (a
+     * frozen backbone is not sent; interleaved batch-norm buffers are) */
+    struct grad_span { size_t off, len; } *spans;
+    int nspans;
 };
+
+/* Build n->spans from the model's parameter table (after its trainable
+ * flags are final). Local. */
+int train_grad_spans(struct train_net *n);
 
 struct trainer {
     struct scorr_config cfg;

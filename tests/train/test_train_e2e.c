@@ -157,18 +157,26 @@ static void preemption(void)
  * (SyncBatchNorm), one step: within 2e-4 of each tensor's largest gradient
  * (measured 3.6e-5: batch-norm gradients are larger, up to 8, and its
  * backward subtracts means; per-rank statistics, over 2 pairs instead of 4,
- * gave relative differences of 3.2). mt at 4 ranks: two ranks per peer. */
-static void rank_independence(const char *variant, int bn_batch)
+ * gave relative differences of 3.2). mt at 4 ranks: two ranks per peer.
+ *
+ * A frozen backbone (freeze_backbone), one step: only the head's gradients
+ * are summed over the ranks (the spans of train_grad_spans); within 1e-5. */
+enum { RI_FULL, RI_BN_BATCH, RI_FROZEN_BACKBONE };
+static void rank_independence(const char *variant, int mode)
 {
+    static const char *const tag[3] = {"", "bn_", "fz_"};
+    static const char *const edit[3] = {NULL, "s/batchnorm: frozen/batchnorm: batch/",
+                                        "s/batchnorm: frozen}/batchnorm: frozen, freeze: true}/"};
+    const int bn_batch = mode == RI_BN_BATCH, one_step = mode != RI_FULL;
     char name[3][64];
     const int nps[3] = {1, 2, 4};
     for (int i = 0; i < 3; i++) {
-        snprintf(name[i], sizeof name[i], "%s%s_np%d", bn_batch ? "bn_" : "", variant, nps[i]);
+        snprintf(name[i], sizeof name[i], "%s%s_np%d", tag[mode], variant, nps[i]);
         write_cfg(name[i], variant, NULL);
-        if (bn_batch) run("sed -i 's/batchnorm: frozen/batchnorm: batch/' %s.yaml", name[i]);
+        if (edit[mode]) run("sed -i '%s' %s.yaml", edit[mode], name[i]);
         CHECK(run("%s -np %d %s/scorr_train %s.yaml %s--dump-grads %s.grads.h5", g_mpi, nps[i],
-                  g_bin, name[i], bn_batch ? "--stop-after-steps 1 " : "", name[i]) ==
-                  (bn_batch ? 3 : 0),
+                  g_bin, name[i], one_step ? "--stop-after-steps 1 " : "", name[i]) ==
+                  (one_step ? 3 : 0),
               "%s: %s", name[i], output());
     }
     for (int i = 1; i < 3; i++) {
@@ -183,7 +191,7 @@ static void rank_independence(const char *variant, int bn_batch)
                name[i], nt, bn_batch ? "relative " : "", dg);
         CHECK(dg >= 0 && dg < bound, "%s: first-step gradients differ by %g (bound %g)", name[i],
               dg, bound);
-        if (bn_batch) continue;
+        if (one_step) continue;
         const char *groups[2] = {"/params", "/peer/params"};
         for (int g = 0; g < (strcmp(variant, "mt") ? 1 : 2); g++) {
             double d = compare_runs(name[0], name[i], groups[g]);
@@ -215,13 +223,16 @@ int main(int argc, char **argv)
 
     /* 1. Rank independence, frozen and batch-statistics batch norm. */
     const char *variants[2] = {"baseline", "mt"};
-    for (int bn = 0; bn < 2; bn++)
-        for (int v = 0; v < 2; v++) rank_independence(variants[v], bn);
+    for (int mode = RI_FULL; mode <= RI_FROZEN_BACKBONE; mode++)
+        for (int v = 0; v < 2; v++) rank_independence(variants[v], mode);
     char gf[512], gbn[512];
     snprintf(gf, sizeof gf, "%s/baseline_np1.grads.h5", g_dir);
     snprintf(gbn, sizeof gbn, "%s/bn_baseline_np1.grads.h5", g_dir);
     CHECK(ckpt_max_diff(gf, gbn, "/params", NULL) > 1e-4,
           "batch statistics give the frozen gradients: batch norm mode not applied");
+    snprintf(gbn, sizeof gbn, "%s/fz_baseline_np1.grads.h5", g_dir);
+    CHECK(ckpt_max_diff(gf, gbn, "/params", NULL) > 1e-4,
+          "a frozen backbone gives the trained backbone's gradients: freeze not applied");
 
     /* The comparisons can fail: two different networks differ. */
     double dab = compare_runs("baseline_np1", "mt_np1", "/params");
