@@ -64,6 +64,10 @@ int main(int argc, char **argv)
     }
 
     scorr_select_ws_free(&ws);
+    free(all);
+    free(order);
+    free(keep);
+    free(want);
     int rc = scorr_test_finish("test_train_select");
     int64_t fails = rc;
     scorr_comm_sum_i64(w, &fails, 1);
