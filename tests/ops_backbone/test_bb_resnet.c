@@ -17,9 +17,14 @@
 
 #define PREFIX "feature_extraction.backbone."
 /* Through 8-17 conv+BN layers the float32 error grows with depth; still
- * 1e-4 relative (plus 1e-5 of the tensor's largest value) holds. */
+ * 1e-4 relative (plus 1e-5 of the tensor's largest value) holds. Weight
+ * gradients with batch statistics (each normalisation's backward subtracts
+ * two means over 2 x 16 values at layer3) get 3e-5 of the largest value:
+ * measured up to 1.6e-5 in a Debug build, whose unfused multiply-adds round
+ * differently from the optimised build's. */
 #define RTOL 1e-4
 #define AFRAC 1e-5
+#define AFRAC_BATCH_GRAD 3e-5
 
 struct rig {
     struct scorr_params t;
@@ -68,7 +73,7 @@ static void scatter_flat(const struct bb_tensor *src, const struct scorr_params 
 }
 
 static void compare_flat(const char *what, const float *flat, const struct scorr_params *t,
-                         const struct bb_tensor *ref, int kind)
+                         const struct bb_tensor *ref, int kind, double afrac)
 {
     float *g = bb_floats(ref->n);
     size_t k = 0;
@@ -78,7 +83,7 @@ static void compare_flat(const char *what, const float *flat, const struct scorr
         if ((int)e->kind != kind) continue;
         if (k + e->numel <= ref->n) {
             snprintf(w, sizeof w, "%s %s", what, e->name);
-            bb_close(w, flat + e->offset, ref->d + k, e->numel, RTOL, AFRAC);
+            bb_close(w, flat + e->offset, ref->d + k, e->numel, RTOL, afrac);
         }
         k += e->numel;
     }
@@ -127,14 +132,14 @@ static void parity(const char *file, const char *weights)
     if (batch) {
         struct bb_tensor rs = bb_load(&f, "rs_flat");
         snprintf(what, sizeof what, "%s running stats", file);
-        compare_flat(what, r.params, &r.t, &rs, SCORR_PARAM_BUFFER);
+        compare_flat(what, r.params, &r.t, &rs, SCORR_PARAM_BUFFER, AFRAC);
         bb_free(&rs);
     }
     scorr_resnet_backward(&r.net, r.grads, dimg, dout.d, x.d, r.params);
     snprintf(what, sizeof what, "%s d images", file);
     bb_close(what, dimg, dx.d, dx.n, RTOL, AFRAC);
     snprintf(what, sizeof what, "%s grad", file);
-    compare_flat(what, r.grads, &r.t, &g, SCORR_PARAM_WEIGHT);
+    compare_flat(what, r.grads, &r.t, &g, SCORR_PARAM_WEIGHT, batch ? AFRAC_BATCH_GRAD : AFRAC);
 
     if (batch) {
         /* training off: the same network evaluates with running statistics
