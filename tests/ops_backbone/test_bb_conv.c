@@ -13,7 +13,7 @@
 #define RTOL 1e-4
 #define AFRAC 1e-5
 
-static const char *algo_name[4] = {"auto", "dnnl-nhwc", "dnnl-any", "gemm"};
+static const char *algo_name[5] = {"auto", "dnnl-nhwc", "dnnl-any", "gemm", "winograd"};
 
 static void parity(const char *file, enum scorr_conv_algo algo)
 {
@@ -314,6 +314,16 @@ int main(void)
         naive_grid((enum scorr_conv_algo)a);
         omp_set_num_threads(1);
     }
+    /* Winograd: the 3x3 stride-1 fixtures, F(2x2, 3x3) on the 7 x 7 map and
+     * F(4x4, 3x3) on the 18 x 17 one (partial tiles, 20 and 12 channels),
+     * every pass against PyTorch at the same tolerance (explicitly: AUTO
+     * takes it only from 16 input and output channels). */
+    parity("backbone_conv_3x3s1.h5", SCORR_CONV_WINOGRAD);
+    for (int a = SCORR_CONV_AUTO; a <= SCORR_CONV_WINOGRAD; a++)
+        parity("backbone_conv_3x3s1_wino.h5", (enum scorr_conv_algo)a);
+    omp_set_num_threads(2);
+    parity("backbone_conv_3x3s1_wino.h5", SCORR_CONV_WINOGRAD);
+    omp_set_num_threads(1);
     finite_differences();
     gemm_chunks();
     bf16("backbone_conv_3x3s2.h5");
