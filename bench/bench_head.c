@@ -75,6 +75,14 @@ static int parse(int argc, char **argv, struct scorr_head_config *cfg, int *iter
     int err = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: %s [--batch B] [--size h] [--channels C] [--sce-out O] [--kernel k]\n"
+                   "       [--up u] [--no-sce] [--iters n]\n"
+                   "Forward + backward of the correspondence head with a stage breakdown\n"
+                   "(defaults: the paper's head, 2 pairs). PyTorch counterpart:\n"
+                   "tools/bench/head_torch.py at the same thread count.\n", argv[0]);
+            exit(0);
+        }
         if (!strcmp(a, "--no-sce")) {
             cfg->sce = 0;
             continue;
