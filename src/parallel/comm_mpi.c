@@ -13,7 +13,9 @@
 struct scorr_comm {
     MPI_Comm comm;
     int rank, size;
-    int owned; /* MPI_Comm_free on scorr_comm_free */
+    int owned;   /* MPI_Comm_free on scorr_comm_free */
+    int *counts; /* 2 * size ints: allgatherv's counts and displacements, sized
+                  * once so the per-step selection allocates nothing */
 };
 
 static MPI_Comm g_world = MPI_COMM_NULL;
@@ -50,6 +52,11 @@ static struct scorr_comm *wrap(MPI_Comm comm, int owned)
     c->owned = owned;
     MPI_Comm_rank(comm, &c->rank);
     MPI_Comm_size(comm, &c->size);
+    c->counts = calloc((size_t)c->size * 2, sizeof *c->counts);
+    if (!c->counts) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -71,6 +78,7 @@ done:
 
 void scorr_comm_finalize(struct scorr_comm *world)
 {
+    if (world) free(world->counts);
     free(world);
     int up = 0, down = 0;
     MPI_Initialized(&up);
@@ -104,6 +112,7 @@ void scorr_comm_free(struct scorr_comm *c)
 {
     if (!c) return;
     if (c->owned) MPI_Comm_free(&c->comm);
+    free(c->counts);
     free(c);
 }
 
@@ -166,15 +175,13 @@ int scorr_comm_allgatherv_f32(const struct scorr_comm *c, const float *send, int
                               float *recv, int *counts_out)
 {
     int err = 0;
-    int *counts = calloc((size_t)c->size * 2, sizeof *counts);
-    SCORR_REQUIRE(counts, SCORR_ENOMEM, "out of memory in allgatherv");
-    int *displs = counts + c->size;
+    int *counts = c->counts, *displs = c->counts + c->size;
+    displs[0] = 0;
     MPI_TRY(MPI_Allgather(&count, 1, MPI_INT, counts, 1, MPI_INT, c->comm));
     for (int r = 1; r < c->size; r++) displs[r] = displs[r - 1] + counts[r - 1];
     MPI_TRY(MPI_Allgatherv(send, count, MPI_FLOAT, recv, counts, displs, MPI_FLOAT, c->comm));
     if (counts_out) memcpy(counts_out, counts, (size_t)c->size * sizeof *counts);
 done:
-    free(counts);
     return err;
 }
 
