@@ -40,7 +40,6 @@ STEPS=${STEPS:-5}
 DEPTH=${DEPTH:-101}
 CORES=${CORES:-$(nproc)}
 MPIRUN=${MPIRUN:-mpirun}
-PY=/usr/bin/python3
 cleanup() { [[ "${KEEP:-0}" == 1 ]] || rm -rf "$WORK"; }
 trap cleanup EXIT
 
@@ -109,8 +108,11 @@ log:
 EOF
 }
 
-field() { # summary.json key
-    "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("nan" if v is None else v)' "$1" "$2"
+field() { # summary.json key -> value ("nan" for null or missing); cJSON writes one key per line
+    local v
+    v=$(sed -n 's/^[[:space:]]*"'"$2"'":[[:space:]]*\([^,]*\),\{0,1\}[[:space:]]*$/\1/p' "$1" | head -1)
+    [[ -z "$v" || "$v" == null ]] && v=nan
+    echo "$v"
 }
 
 rows=()
