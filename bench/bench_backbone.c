@@ -91,9 +91,11 @@ int main(int argc, char **argv)
             }
             scorr_conv2d_set_policy(&pol);
         } else {
-            fprintf(stderr, "usage: %s [--depth D] [--width W] [--batch N] [--size S] [--iters K] "
-                            "[--bn frozen|batch] [--no-grad] [--pw xxx] [--sp xxx] [--wg xxx]\n", argv[0]);
-            return 2;
+            const int help = !strcmp(a, "-h") || !strcmp(a, "--help");
+            fprintf(help ? stdout : stderr,
+                    "usage: %s [--depth D] [--width W] [--batch N] [--size S] [--iters K] "
+                    "[--bn frozen|batch] [--no-grad] [--pw xxx] [--sp xxx] [--wg xxx]\n", argv[0]);
+            return help ? 0 : 2;
         }
     }
     if (cfg.bn_mode == SCORR_BN_BATCH) cfg.bn_groups = cfg.batch % 2 ? 1 : 2;

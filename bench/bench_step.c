@@ -368,9 +368,9 @@ static int make_dataset(const char *path, int size, int pairs)
     return scorr_synth_generate(&c, path);
 }
 
-static void usage(const char *argv0)
+static void usage(FILE *f, const char *argv0)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: %s [--threads N] [--iters K] [--warmup W] [--rounds R] [--no-torch] "
             "[--bn frozen|batch] [--batch B] [--size S] [--depth D] [--dataset file.h5] "
             "[--python path] [--script step_torch.py]\n",
@@ -394,7 +394,16 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--no-torch")) { torch = 0; continue; }
-        if (!v) { usage(argv[0]); return 2; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout, argv[0]);
+            printf("One training step of the paper's model (ResNet-101 cut after layer3, 256 px,\n"
+                   "SCE k=7 to 2048, upsampling 4, 2 pairs) through the library, and in the same\n"
+                   "run the same step in PyTorch (tools/bench/step_torch.py): pairs/s of both,\n"
+                   "their ratio, GFLOP/s against the measured sgemm peak, the data path's share.\n"
+                   "docs/performance.md explains every number.\n");
+            return 0;
+        }
+        if (!v) { usage(stderr, argv[0]); return 2; }
         if (!strcmp(a, "--threads")) threads = atoi(v);
         else if (!strcmp(a, "--iters")) iters = atoi(v);
         else if (!strcmp(a, "--warmup")) warmup = atoi(v);
@@ -406,9 +415,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--python")) python = v;
         else if (!strcmp(a, "--script")) script = v;
         else if (!strcmp(a, "--bn")) {
-            if (strcmp(v, "frozen") && strcmp(v, "batch")) { usage(argv[0]); return 2; }
+            if (strcmp(v, "frozen") && strcmp(v, "batch")) { usage(stderr, argv[0]); return 2; }
             mc.bn_batch = !strcmp(v, "batch");
-        } else { usage(argv[0]); return 2; }
+        } else { usage(stderr, argv[0]); return 2; }
         i++;
     }
     if (iters < 1 || iters * rounds > MAX_ITERS || warmup < 0 || rounds < 1 || mc.batch < 1) {

@@ -1,0 +1,32 @@
+#!/bin/bash
+# The benchmarks must keep running: each bench program at a tiny size, one
+# iteration, no PyTorch. Checks the exit status and the line each one ends
+# with; never a time (benchmarks report ratios, tests do not judge speed).
+#   smoke.sh BENCH_DIR
+set -u
+B=${1:?usage: smoke.sh BENCH_DIR}
+fails=0
+check() { # name regex command...
+    local name=$1 re=$2
+    shift 2
+    local out rc
+    out=$(timeout 300 "$@" 2>&1)
+    rc=$?
+    if [[ $rc -ne 0 ]]; then
+        echo "FAIL $name: exit $rc"; echo "$out" | tail -15; fails=$((fails + 1))
+    elif ! grep -Eq "$re" <<<"$out"; then
+        echo "FAIL $name: no line matching '$re'"; echo "$out" | tail -15; fails=$((fails + 1))
+    else
+        echo "ok   $name: $(grep -E "$re" <<<"$out" | head -1 | cut -c1-120)"
+    fi
+}
+check bench_step 'RESULT bench_step .*scorr_pairs_s=[0-9.]*[1-9].* torch=off' \
+    "$B/bench_step" --no-torch --depth 18 --size 64 --iters 1 --warmup 0
+check bench_head 'fused [0-9.]+ ms' "$B/bench_head" --size 16 --channels 32 --sce-out 64 --iters 1
+check bench_backbone '^best: forward' "$B/bench_backbone" --depth 18 --width 16 --batch 2 --size 64 --iters 1
+check bench_data 'augmentation p = 0.2' "$B/bench_data"
+for b in bench_step bench_head bench_backbone bench_data; do
+    check "$b --help" '^usage' "$B/$b" --help
+done
+[[ $fails -eq 0 ]] && echo "bench smoke: all passed" || echo "bench smoke: $fails failed"
+exit $((fails > 0))
