@@ -20,32 +20,6 @@
 #include "scorr/weights.h"
 #include "trainer_internal.h"
 
-/* Gaps of untrained floats up to this size are sent with their neighbours
- * (one call instead of two; batch-norm buffers sit between the weights). */
-#define SPAN_GAP 65536
-
-int train_grad_spans(struct train_net *n)
-{
-    int err = 0;
-    const struct scorr_params *tab = scorr_model_params(n->model);
-    free(n->spans);
-    n->spans = calloc((size_t)tab->n + 1, sizeof *n->spans);
-    n->nspans = 0;
-    SCORR_REQUIRE(n->spans, SCORR_ENOMEM, "out of memory for the gradient spans");
-    for (int i = 0; i < tab->n; i++) {
-        const struct scorr_param *e = &tab->p[i];
-        if (e->kind != SCORR_PARAM_WEIGHT || !e->trainable) continue;
-        struct grad_span *last = n->nspans ? &n->spans[n->nspans - 1] : NULL;
-        if (last && e->offset >= last->off + last->len &&
-            e->offset - (last->off + last->len) <= SPAN_GAP)
-            last->len = e->offset + e->numel - last->off;
-        else
-            n->spans[n->nspans++] = (struct grad_span){e->offset, e->numel};
-    }
-done:
-    return err;
-}
-
 /* Keep the values at candidate positions, in position order (in place). */
 static int compact(float *v, const uint8_t *cand, size_t n)
 {

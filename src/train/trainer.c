@@ -100,6 +100,33 @@ static void bn_sync_sum(void *ctx, double *buf, int n)
     t->t_comm += scorr_now() - c0;
 }
 
+/* Gaps of untrained floats up to this size are sent with their neighbours
+ * (one call instead of two; batch-norm buffers sit between the weights). */
+#define SPAN_GAP 65536
+
+/* n->spans from the model's parameter table (after its trainable flags are
+ * final). */
+static int grad_spans(struct train_net *n)
+{
+    int err = 0;
+    const struct scorr_params *tab = scorr_model_params(n->model);
+    n->spans = calloc((size_t)tab->n + 1, sizeof *n->spans);
+    n->nspans = 0;
+    SCORR_REQUIRE(n->spans, SCORR_ENOMEM, "out of memory for the gradient spans");
+    for (int i = 0; i < tab->n; i++) {
+        const struct scorr_param *e = &tab->p[i];
+        if (e->kind != SCORR_PARAM_WEIGHT || !e->trainable) continue;
+        struct grad_span *last = n->nspans ? &n->spans[n->nspans - 1] : NULL;
+        /* offsets grow in table order (params.c) */
+        if (last && e->offset - (last->off + last->len) <= SPAN_GAP)
+            last->len = e->offset + e->numel - last->off;
+        else
+            n->spans[n->nspans++] = (struct grad_span){e->offset, e->numel};
+    }
+done:
+    return err;
+}
+
 static int create_net(struct trainer *t, struct train_net *n, int id)
 {
     int err = 0;
@@ -119,7 +146,7 @@ static int create_net(struct trainer *t, struct train_net *n, int id)
     scorr_params_set_trainable(scorr_model_params_mut(n->model), SCORR_GROUP_BACKBONE,
                                !t->cfg.model.backbone.freeze);
     SCORR_TRY(scorr_adamw_init(&n->opt, scorr_model_params(n->model), &t->cfg));
-    SCORR_TRY(train_grad_spans(n));
+    SCORR_TRY(grad_spans(n));
     size_t npos = (size_t)t->B * t->G * t->G;
     n->flow = scorr_aligned_calloc(t->flow_floats * sizeof(float));
     n->dflow = scorr_aligned_calloc(t->flow_floats * sizeof(float));

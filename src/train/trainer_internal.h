@@ -43,10 +43,6 @@ struct train_net {
     int nspans;
 };
 
-/* Build n->spans from the model's parameter table (after its trainable
- * flags are final). Local. */
-int train_grad_spans(struct train_net *n);
-
 struct trainer {
     struct scorr_config cfg;
     char *config_yaml;          /* resolved config */

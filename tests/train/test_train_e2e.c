@@ -160,7 +160,7 @@ static void preemption(void)
  * gave relative differences of 3.2). mt at 4 ranks: two ranks per peer.
  *
  * A frozen backbone (freeze_backbone), one step: only the head's gradients
- * are summed over the ranks (the spans of train_grad_spans); within 1e-5. */
+ * are summed over the ranks (the trainer's gradient spans); within 1e-5. */
 enum { RI_FULL, RI_BN_BATCH, RI_FROZEN_BACKBONE };
 static void rank_independence(const char *variant, int mode)
 {
