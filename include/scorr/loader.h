@@ -34,6 +34,8 @@ struct scorr_loader_config {
     int apply_flip;       /* honour the split's flip flags (PF-PASCAL training) */
     int stride;           /* loss grid stride: G = S / stride (4) */
     int box;              /* receptive box of the sparse labels; 0 = 2*stride + 3 */
+    int dense;            /* also deliver the split's dense true flow at the loss grid
+                           * (batch->dense) when the split has one (synthetic data) */
 };
 
 /* Defaults for training (shuffle, augment p = 0.2, flip, stride 4) on one rank. */
@@ -59,6 +61,13 @@ struct scorr_batch {
     int64_t *pair;                /* (n) pair index in the split */
     uint8_t *flipped;             /* (n) 1 if the flip was applied */
     float *pck_thr;               /* (n) the dataset's PCK threshold T of the pair, pixels */
+    /* (n, G, G, 2) the true flow at the loss grid, grid units, NaN where the
+     * target cell has no visible source point; NULL unless the config asks
+     * for it and the split has dense flow. Cell (r, c) takes the dataset's
+     * flow at its label-box centre pixel (c*stride + stride/2, r*stride +
+     * stride/2) divided by the stride; a flipped pair mirrors the cells
+     * (cell c <- cell G-1-c) and negates dx, as the images. */
+    float *dense;
 };
 
 struct scorr_loader;
@@ -73,6 +82,8 @@ int64_t scorr_loader_num_pairs(const struct scorr_loader *l);
 /* floor(P / GB) */
 int64_t scorr_loader_steps_per_epoch(const struct scorr_loader *l);
 int scorr_loader_image_size(const struct scorr_loader *l);
+/* 1 if batches carry the dense true flow (config dense and the split has it). */
+int scorr_loader_has_dense(const struct scorr_loader *l);
 
 /* The epoch's sample order: perm (P) of pair indices. Pure function of
  * (seed, epoch); identity when shuffle is off. */

@@ -118,6 +118,15 @@ const char *scorr_sweep_builtin_template(void);
  * unique input). Returns 0, or SCORR_EINVAL if it does not fit in n bytes. */
 int scorr_sweep_array_list(const int *idx, int n_idx, char *out, size_t n);
 
+/* --cells: sel[n_cells] = 1 for the cells the comma-separated selector
+ * `spec` chooses: ids or shell globs matching the id or a run of its
+ * '-'-separated parts (A3 matches A3-seed1), or KEY=VALUE on the resolved
+ * experiment (seed=2, model.upsample=1). An item matching no cell, an
+ * unknown or ambiguous key: an error naming it. *n_sel (may be NULL) = the
+ * number chosen. Local. */
+int scorr_sweep_select(const struct scorr_sweep *sw, const char *spec, unsigned char *sel,
+                       int *n_sel);
+
 /* ---- status ------------------------------------------------------------ */
 
 enum scorr_cell_state {
@@ -142,9 +151,10 @@ const char *scorr_cell_state_name(enum scorr_cell_state s);
  * running). Local; reads only. */
 int scorr_sweep_status(const struct scorr_sweep *sw, int use_slurm, struct scorr_cell_status *st);
 
-/* The status table (one line per cell, then counts) to f. */
+/* The status table (one line per cell, then counts) to f; only the cells
+ * with sel[i] set when sel is not NULL. */
 void scorr_sweep_print_status(const struct scorr_sweep *sw, const struct scorr_cell_status *st,
-                              FILE *f);
+                              const unsigned char *sel, FILE *f);
 
 /* ---- running ----------------------------------------------------------- */
 
@@ -152,12 +162,15 @@ struct scorr_sweep_run_options {
     const char *bin_dir;    /* folder of scorr_train / scorr_eval (absolute) */
     const char *sbatch;     /* sbatch program (NULL = "sbatch" on PATH) */
     int dry_run;            /* --submit: print the sbatch commands only */
+    const unsigned char *only; /* --cells: run/submit only cells with only[i] set; NULL = all */
 };
 
 /* Submit the cells that are not done, queued or running: one sbatch --array
  * per group of cells without teachers, then one per group of st cells with
  * --dependency=afterok on their teachers' tasks. Prints the job ids and
- * appends them to jobs.tsv. Call scorr_sweep_write first. Local. */
+ * appends them to jobs.tsv. With opt->only, only those cells; an st cell
+ * chosen whose teacher is neither chosen nor done, queued or running is an
+ * error before anything is submitted. Call scorr_sweep_write first. Local. */
 int scorr_sweep_submit(const struct scorr_sweep *sw, const struct scorr_sweep_run_options *opt);
 
 /* Run the cells that are not done one after another on this machine,
@@ -168,7 +181,9 @@ int scorr_sweep_submit(const struct scorr_sweep *sw, const struct scorr_sweep_ru
  * whose teacher is not done is skipped. SIGINT/SIGTERM: the running cell
  * checkpoints and stops, no further cell starts, *interrupted = 1.
  * Returns 0 when every cell ran to the end, else an error listing the cells
- * that failed or were skipped. Call scorr_sweep_write first. Local. */
+ * that failed or were skipped. With opt->only, only those cells (an st cell
+ * whose teacher is not chosen runs if the teacher is done, else is skipped
+ * and reported). Call scorr_sweep_write first. Local. */
 int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep_run_options *opt,
                           int *interrupted);
 

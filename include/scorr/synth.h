@@ -35,6 +35,7 @@ struct scorr_synth_config {
     int kps_per_pair;  /* training pairs keep at most this many keypoints (8) */
     int threads;       /* OpenMP threads for rendering; 0 = runtime default */
     const char *contact_sheet; /* PNG path or NULL */
+    int trn_dense_flow; /* also store the trn pairs' dense flow (val and test always have it) */
 };
 
 /* Defaults (medium difficulty). */

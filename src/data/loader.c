@@ -26,6 +26,8 @@ struct scorr_loader {
     int perm_epoch;
     uint8_t *scratch;    /* (cap, S, S, 3) for Sharpen */
     int64_t *pairs_buf;  /* (cap) pair indices of a step */
+    float *dense_px;     /* (cap, S, S, 2) dense flow as read (pixels), when delivered */
+    float *dense_buf;    /* (cap, G, G, 2) b.dense when delivered */
     struct scorr_batch b;
 };
 
@@ -61,6 +63,8 @@ void scorr_loader_close(struct scorr_loader *l)
     free(l->perm);
     free(l->pairs_buf);
     scorr_aligned_free(l->scratch);
+    scorr_aligned_free(l->dense_px);
+    scorr_aligned_free(l->dense_buf);
     struct scorr_batch *b = &l->b;
     void *bufs[] = {b->src, b->trg, b->src_u8, b->trg_u8, b->flow, b->mask, b->src_kps, b->trg_kps,
                     b->num_kps, b->src_bbox, b->trg_bbox, b->category, b->pair, b->flipped,
@@ -152,6 +156,12 @@ int scorr_loader_open(const struct scorr_loader_config *c, struct scorr_loader *
                       b->trg_bbox && b->category && b->pair && b->flipped && b->pck_thr,
                   SCORR_ENOMEM, "loader: out of memory for a batch of %d images of %dx%d", l->cap,
                   l->S, l->S);
+    if (c->dense && l->split.has_dense) {
+        l->dense_px = scorr_aligned_calloc(n * S2 * 2 * sizeof(float));
+        l->dense_buf = scorr_aligned_calloc(n * G2 * 2 * sizeof(float));
+        SCORR_REQUIRE(l->dense_px && l->dense_buf, SCORR_ENOMEM,
+                      "loader: out of memory for the dense flow of %d pairs", l->cap);
+    }
     *out = l;
     l = NULL;
 done:
@@ -165,6 +175,7 @@ int64_t scorr_loader_steps_per_epoch(const struct scorr_loader *l)
     return l->split.num_pairs / l->cfg.batch_global;
 }
 int scorr_loader_image_size(const struct scorr_loader *l) { return l->S; }
+int scorr_loader_has_dense(const struct scorr_loader *l) { return l->dense_buf != NULL; }
 
 void scorr_loader_epoch_order(const struct scorr_loader *l, int epoch, int32_t *perm)
 {
@@ -191,6 +202,24 @@ static void flip_image(uint8_t *img, int S)
             }
         }
     }
+}
+
+/* The dense flow of sample i at the loss grid (see struct scorr_batch). The
+ * augmentation is photometric only and leaves it unchanged. */
+static void dense_at_grid(struct scorr_loader *l, int i)
+{
+    const int S = l->S, G = l->G, st = l->cfg.stride;
+    const float *px = l->dense_px + (size_t)2 * S * S * i;
+    float *out = l->dense_buf + (size_t)2 * G * G * i;
+    const int flip = l->b.flipped[i];
+    for (int r = 0; r < G; r++)
+        for (int c = 0; c < G; c++) {
+            const int cs = flip ? G - 1 - c : c;
+            const size_t p = (size_t)(r * st + st / 2) * S + (size_t)(cs * st + st / 2);
+            float *o = out + 2 * ((size_t)r * G + c);
+            o[0] = (flip ? -px[2 * p] : px[2 * p]) / (float)st;
+            o[1] = px[2 * p + 1] / (float)st;
+        }
 }
 
 /* CPU part of one sample (thread-safe): flip, augmentation, normalisation, labels. */
@@ -225,6 +254,7 @@ static void finish_sample(struct scorr_loader *l, int i, int epoch)
     size_t G2 = (size_t)l->G * l->G;
     scorr_sparse_flow(b->flow + 2 * G2 * i, b->mask + G2 * i, kps[0], kps[1], n, S, c->stride,
                       l->box);
+    if (l->dense_buf) dense_at_grid(l, i);
     float T;
     if (l->thr == THR_IMG) {
         T = (float)S;
@@ -271,7 +301,11 @@ int scorr_loader_load_pairs(struct scorr_loader *l, int epoch, const int64_t *pa
         memcpy(b->trg_bbox + 4 * i, s->trg_bbox + 4 * p, sizeof(float) * 4);
         b->category[i] = s->category[p];
         b->flipped[i] = (uint8_t)(l->cfg.apply_flip && s->flip && s->flip[p]);
+        if (l->dense_px)
+            SCORR_TRY(scorr_dataset_read_dense(l->ds, l->split_name, p,
+                                               l->dense_px + (size_t)2 * S2 * i));
     }
+    b->dense = l->dense_buf;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < n; i++) finish_sample(l, i, epoch);
     *out = b;

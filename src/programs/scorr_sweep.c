@@ -32,6 +32,10 @@ static void usage(FILE *f)
           "options:\n"
           "  --dir DIR        the sweep folder (default: the file's `dir:`, else sweeps/<name>)\n"
           "  --bin DIR        folder of scorr_train and scorr_eval (default: this program's)\n"
+          "  --cells LIST     with --local, --submit, --status: only these cells; LIST is\n"
+          "                   comma-separated ids or globs, each matching a cell id or a run\n"
+          "                   of its '-'-separated parts (A3 = A3-seed1, A3-seed2, ...;\n"
+          "                   'A*'; seed2), or KEY=VALUE of the cells' experiments (seed=2)\n"
           "  --dry-run        with --submit: print the sbatch commands, submit nothing\n"
           "  --print-template the built-in SLURM template (slurm/array.sbatch.in)\n"
           "  --help           this text\n"
@@ -74,7 +78,8 @@ static void print_cells(const struct scorr_sweep *sw)
 
 int main(int argc, char **argv)
 {
-    const char *file = NULL, *dir = NULL, *bin = NULL, *mode = NULL;
+    const char *file = NULL, *dir = NULL, *bin = NULL, *mode = NULL, *cells = NULL;
+    unsigned char *only = NULL;
     int dry = 0, err = 0, interrupted = 0;
     char bin_dir[PATH_MAX];
     struct scorr_sweep sw;
@@ -98,6 +103,8 @@ int main(int argc, char **argv)
             mode = a;
         } else if (!strcmp(a, "--dry-run")) {
             dry = 1;
+        } else if (!strcmp(a, "--cells") && i + 1 < argc) {
+            cells = argv[++i];
         } else if ((!strcmp(a, "--dir") || !strcmp(a, "--bin")) && i + 1 < argc) {
             if (a[2] == 'd') dir = argv[++i];
             else bin = argv[++i];
@@ -122,6 +129,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "scorr_sweep: --dry-run goes with --submit\n");
         return 2;
     }
+    if (cells && !strcmp(mode, "--write-only")) {
+        fprintf(stderr, "scorr_sweep: --cells goes with --local, --submit or --status\n");
+        return 2;
+    }
     if (bin) {
         if (realpath(bin, bin_dir) == NULL) {
             fprintf(stderr, "scorr_sweep: --bin '%s': no such folder\n", bin);
@@ -134,6 +145,15 @@ int main(int argc, char **argv)
 
     err = scorr_sweep_load(file, dir, &sw);
     if (err) goto out;
+    if (cells) {
+        only = malloc((size_t)(sw.n_cells ? sw.n_cells : 1));
+        if (!only) {
+            err = scorr_error_set(SCORR_ENOMEM, __FILE__, __LINE__, __func__, "out of memory");
+            goto out;
+        }
+        err = scorr_sweep_select(&sw, cells, only, NULL);
+        if (err) goto out;
+    }
     if (!strcmp(mode, "--status")) {
         st = calloc((size_t)sw.n_cells, sizeof *st);
         if (!st) {
@@ -143,7 +163,7 @@ int main(int argc, char **argv)
         char jobs[SCORR_SWEEP_PATH + 32];
         snprintf(jobs, sizeof jobs, "%s/jobs.tsv", sw.dir);
         err = scorr_sweep_status(&sw, scorr_exists(jobs), st);
-        if (!err) scorr_sweep_print_status(&sw, st, stdout);
+        if (!err) scorr_sweep_print_status(&sw, st, only, stdout);
         goto out;
     }
     /* The programs the scripts call. */
@@ -163,7 +183,7 @@ int main(int argc, char **argv)
     }
     err = scorr_sweep_write(&sw, bin_dir);
     if (err) goto out;
-    struct scorr_sweep_run_options opt = {bin_dir, NULL, dry};
+    struct scorr_sweep_run_options opt = {bin_dir, NULL, dry, only};
     if (!strcmp(mode, "--write-only")) {
         print_cells(&sw);
     } else if (!strcmp(mode, "--submit")) {
@@ -173,6 +193,7 @@ int main(int argc, char **argv)
     }
 out:
     free(st);
+    free(only);
     scorr_sweep_free(&sw);
     if (err) {
         scorr_error_print(stderr, "scorr_sweep");

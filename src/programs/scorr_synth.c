@@ -24,6 +24,8 @@ static void usage(FILE *f)
             "  --kps-per-pair N          keypoints kept per training pair (default 8)\n"
             "  --threads N               rendering threads (default: OMP_NUM_THREADS)\n"
             "  --contact-sheet FILE.png  also write a PNG of sample pairs with keypoints\n"
+            "  --trn-dense-flow          also store the dense flow of the trn pairs (scorr_train\n"
+            "                            then measures its pseudo-labels' precision; larger file)\n"
             "  --help                    this text\n",
             scorr_synth_max_categories());
 }
@@ -89,6 +91,10 @@ int main(int argc, char **argv)
             SCORR_REQUIRE(!out, SCORR_EINVAL, "more than one output file given ('%s', '%s')", out,
                           a);
             out = a;
+            continue;
+        }
+        if (!strcmp(a, "--trn-dense-flow")) {
+            c.trn_dense_flow = 1;
             continue;
         }
         SCORR_REQUIRE(i + 1 < argc, SCORR_EINVAL, "%s: missing value", a);

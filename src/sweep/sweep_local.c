@@ -88,23 +88,38 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
     char jobs[SCORR_SWEEP_PATH + 32];
     snprintf(jobs, sizeof jobs, "%s/jobs.tsv", sw->dir);
     SCORR_TRY(scorr_sweep_status(sw, scorr_exists(jobs), st));
-    int todo = 0;
-    for (int i = 0; i < sw->n_cells; i++) todo += st[i].state != SCORR_CELL_DONE;
-    printf("sweep %s: %d cell%s, %d to run, on this machine (logs: %s/logs/local_<cell>.out)\n",
-           sw->name, sw->n_cells, sw->n_cells == 1 ? "" : "s", todo, sw->dir);
+    int todo = 0, total = 0;
+    const unsigned char *only = opt->only;
+    for (int i = 0; i < sw->n_cells; i++) {
+        if (only && !only[i]) continue;
+        total++;
+        todo += st[i].state != SCORR_CELL_DONE;
+    }
+    if (only)
+        printf("sweep %s: %d of %d cells chosen (--cells), %d to run, on this machine (logs: "
+               "%s/logs/local_<cell>.out)\n",
+               sw->name, total, sw->n_cells, todo, sw->dir);
+    else
+        printf("sweep %s: %d cell%s, %d to run, on this machine (logs: %s/logs/local_<cell>.out)\n",
+               sw->name, sw->n_cells, sw->n_cells == 1 ? "" : "s", todo, sw->dir);
     int k = 0;
     for (int phase = 0; phase < 2 && !*interrupted; phase++) {
         for (int i = 0; i < sw->n_cells && !*interrupted; i++) {
             const struct scorr_sweep_cell *c = &sw->cells[i];
             if ((c->teacher >= 0) != phase) continue;
+            if (only && !only[i]) {
+                /* not chosen: a teacher still counts as done if it is */
+                if (st[i].state == SCORR_CELL_DONE) outcome[i] = 1;
+                continue;
+            }
             k++;
             if (st[i].state == SCORR_CELL_DONE) {
-                printf("[%d/%d] %s: done, skipped (%s)\n", k, sw->n_cells, c->id, st[i].detail);
+                printf("[%d/%d] %s: done, skipped (%s)\n", k, total, c->id, st[i].detail);
                 outcome[i] = 1;
                 continue;
             }
             if (st[i].state == SCORR_CELL_RUNNING || st[i].state == SCORR_CELL_QUEUED) {
-                printf("[%d/%d] %s: %s elsewhere (%s), skipped\n", k, sw->n_cells, c->id,
+                printf("[%d/%d] %s: %s elsewhere (%s), skipped\n", k, total, c->id,
                        scorr_cell_state_name(st[i].state), st[i].detail);
                 outcome[i] = 3;
                 scorr_sb_printf(&failed, "%s%s (%s elsewhere)", n_failed++ ? ", " : "", c->id,
@@ -112,8 +127,9 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
                 continue;
             }
             if (c->teacher >= 0 && outcome[c->teacher] != 1) {
-                printf("[%d/%d] %s: skipped, its teacher %s is not done\n", k, sw->n_cells, c->id,
-                       sw->cells[c->teacher].id);
+                printf("[%d/%d] %s: skipped, its teacher %s is not done%s\n", k, total, c->id,
+                       sw->cells[c->teacher].id,
+                       only && !only[c->teacher] ? " (add it to --cells)" : "");
                 outcome[i] = 3;
                 scorr_sb_printf(&failed, "%s%s (teacher %s not done)", n_failed++ ? ", " : "",
                                 c->id, sw->cells[c->teacher].id);
@@ -127,13 +143,13 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
             int got = take_lock(lock);
             SCORR_REQUIRE(got >= 0, SCORR_EIO, "cannot create the lock file '%s'", lock);
             if (!got) {
-                printf("[%d/%d] %s: another runner holds %s, skipped\n", k, sw->n_cells, c->id,
+                printf("[%d/%d] %s: another runner holds %s, skipped\n", k, total, c->id,
                        lock);
                 outcome[i] = 3;
                 scorr_sb_printf(&failed, "%s%s (locked)", n_failed++ ? ", " : "", c->id);
                 continue;
             }
-            printf("[%d/%d] %s: running (%d rank%s x %d thread%s%s%s)\n", k, sw->n_cells, c->id,
+            printf("[%d/%d] %s: running (%d rank%s x %d thread%s%s%s)\n", k, total, c->id,
                    c->res.ranks, c->res.ranks == 1 ? "" : "s", c->res.threads,
                    c->res.threads == 1 ? "" : "s", st[i].state == SCORR_CELL_STOPPED ? ", " : "",
                    st[i].state == SCORR_CELL_STOPPED ? "resuming" : "");
@@ -150,15 +166,15 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
             n_ran++;
             if (intr) *interrupted = 1; /* asked to stop: no further cell starts */
             if (status == 0) {
-                printf("[%d/%d] %s: done in %.0f s\n", k, sw->n_cells, c->id, scorr_now() - t0);
+                printf("[%d/%d] %s: done in %.0f s\n", k, total, c->id, scorr_now() - t0);
                 outcome[i] = 1;
             } else if (intr || status == 3) {
                 printf("[%d/%d] %s: stopped early with a checkpoint (run again to continue)\n", k,
-                       sw->n_cells, c->id);
+                       total, c->id);
                 outcome[i] = 3;
                 scorr_sb_printf(&failed, "%s%s (stopped)", n_failed++ ? ", " : "", c->id);
             } else {
-                printf("[%d/%d] %s: FAILED (exit %d); log %s:\n", k, sw->n_cells, c->id, status,
+                printf("[%d/%d] %s: FAILED (exit %d); log %s:\n", k, total, c->id, status,
                        log);
                 fflush(stdout);
                 tail_log(log, 8);
@@ -171,7 +187,7 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
     if (*interrupted) {
         printf("interrupted: no further cell started\n");
         for (int i = 0; i < sw->n_cells; i++)
-            if (!outcome[i] && st[i].state != SCORR_CELL_DONE)
+            if (!outcome[i] && st[i].state != SCORR_CELL_DONE && (!only || only[i]))
                 scorr_sb_printf(&failed, "%s%s (not started)", n_failed++ ? ", " : "",
                                 sw->cells[i].id);
     }
@@ -184,7 +200,7 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
         free(list);
         goto done;
     }
-    printf("sweep %s: every cell done (%d run now)\n", sw->name, n_ran);
+    printf("sweep %s: every %scell done (%d run now)\n", sw->name, only ? "chosen " : "", n_ran);
 done:
     scorr_sb_free(&failed);
     free(st);

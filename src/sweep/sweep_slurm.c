@@ -182,6 +182,12 @@ int scorr_sweep_submit(const struct scorr_sweep *sw, const struct scorr_sweep_ru
     int n_sub = 0;
     for (int i = 0; i < sw->n_cells; i++) {
         const struct scorr_sweep_cell *c = &sw->cells[i];
+        if (opt->only && !opt->only[i]) {
+            /* not chosen; a queued or running teacher still gives its task id */
+            if (st[i].state == SCORR_CELL_RUNNING || st[i].state == SCORR_CELL_QUEUED)
+                snprintf(task_of[i], sizeof task_of[i], "%s", st[i].job);
+            continue;
+        }
         if (st[i].state == SCORR_CELL_DONE) {
             printf("cell %d %s: done, not submitted\n", i, c->id);
         } else if (st[i].state == SCORR_CELL_RUNNING || st[i].state == SCORR_CELL_QUEUED) {
@@ -194,8 +200,22 @@ int scorr_sweep_submit(const struct scorr_sweep *sw, const struct scorr_sweep_ru
         }
     }
     if (!n_sub) {
-        printf("nothing to submit: every cell is done, queued or running\n");
+        printf("nothing to submit: every %scell is done, queued or running\n",
+               opt->only ? "chosen " : "");
         goto done;
+    }
+    /* A chosen st cell needs its teacher done, queued, running or chosen. */
+    for (int i = 0; i < sw->n_cells; i++) {
+        const struct scorr_sweep_cell *c = &sw->cells[i];
+        if (!sel[i] || c->teacher < 0) continue;
+        const int t = c->teacher;
+        const enum scorr_cell_state ts = st[t].state;
+        SCORR_REQUIRE(sel[t] || ts == SCORR_CELL_DONE || ts == SCORR_CELL_QUEUED ||
+                          ts == SCORR_CELL_RUNNING,
+                      SCORR_EINVAL,
+                      "--cells: cell %s needs its teacher %s, which is %s and not chosen; add %s "
+                      "to --cells (nothing was submitted)",
+                      c->id, sw->cells[t].id, scorr_cell_state_name(ts), sw->cells[t].id);
     }
     for (int phase = 0; phase < 2; phase++) {
         for (int g = 0; g < sw->n_groups; g++) {

@@ -278,22 +278,28 @@ done:
 }
 
 void scorr_sweep_print_status(const struct scorr_sweep *sw, const struct scorr_cell_status *st,
-                              FILE *f)
+                              const unsigned char *sel, FILE *f)
 {
     int count[SCORR_CELL_DONE + 1] = {0};
-    int wid = 4;
+    int wid = 4, shown = 0;
     for (int i = 0; i < sw->n_cells; i++) {
+        if (sel && !sel[i]) continue;
         int l = (int)strlen(sw->cells[i].id);
         if (l > wid) wid = l;
     }
     fprintf(f, "sweep %s: %s\n", sw->name, sw->dir);
     fprintf(f, "%5s  %-*s  %-7s  %s\n", "index", wid, "cell", "state", "detail");
     for (int i = 0; i < sw->n_cells; i++) {
+        if (sel && !sel[i]) continue;
+        shown++;
         count[st[i].state]++;
         fprintf(f, "%5d  %-*s  %-7s  %s\n", sw->cells[i].index, wid, sw->cells[i].id,
                 scorr_cell_state_name(st[i].state), st[i].detail);
     }
-    fprintf(f, "%d cell%s:", sw->n_cells, sw->n_cells == 1 ? "" : "s");
+    if (sel)
+        fprintf(f, "%d of %d cells (--cells):", shown, sw->n_cells);
+    else
+        fprintf(f, "%d cell%s:", sw->n_cells, sw->n_cells == 1 ? "" : "s");
     int first = 1;
     for (int s = SCORR_CELL_DONE; s >= 0; s--)
         if (count[s]) {

@@ -60,7 +60,7 @@ static int make_split(const struct scorr_synth_config *c, int split, const struc
                   SCORR_ENOMEM, "synth: out of memory for the %s pair table (%lld pairs)",
                   s->name, (long long)P);
     s->pair_names = t->names;
-    s->has_dense = split > 0;
+    s->has_dense = split > 0 || c->trn_dense_flow;
     int64_t first = syn_split_first_image(c, split);
     for (int64_t p = 0; p < P; p++) {
         struct syn_pair_choice ch;
@@ -158,7 +158,7 @@ int scorr_synth_generate(const struct scorr_synth_config *c, const char *path)
     }
     double t1 = scorr_now();
 
-    /* Pair tables, then the dense flow of the evaluation splits. */
+    /* Pair tables, then the dense flow (evaluation splits; trn on request). */
     for (int sp = 0; sp < 3; sp++) {
         if (!pool[sp]) continue;
         SCORR_TRY(make_split(c, sp, pool[sp], stats[sp], &tables[sp]));

@@ -1,6 +1,7 @@
 /* The run's output files, written by world rank 0 only:
  *   steps.csv    one row per network per step (long format for pandas)
- *   epochs.csv   one row per network per epoch: mean losses, validation PCK
+ *   epochs.csv   one row per network per epoch: mean losses, validation PCK,
+ *                pseudo-label precision against the dense truth (when known)
  *   summary.json the final (or current) summary the table generator reads
  * Rows are flushed as they are written; a resumed run first drops the rows
  * past the checkpoint it resumed from, so the files never hold a step twice. */
@@ -14,7 +15,8 @@
 #include "trainer_internal.h"
 
 #define STEPS_HEADER "step,epoch,iter,net,loss,loss_gt,loss_pseudo,pseudo_weight,keep_ratio,lr_head,lr_backbone\n"
-#define EPOCHS_HEADER "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,lr_head,lr_backbone,seconds\n"
+#define EPOCHS_HEADER "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,lr_head,lr_backbone,seconds," \
+    "pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,pl_out_n,pl_out_prec\n"
 
 /* Keep the header and the rows whose first column is < limit. */
 static int truncate_rows(const char *path, long long limit)
@@ -97,8 +99,18 @@ void train_output_epoch(struct trainer *t, double seconds)
             fprintf(t->epochs_csv, "%.4f,", t->val_last[id]);
         else
             fputs(",", t->epochs_csv);
-        fprintf(t->epochs_csv, "%g,%.6g,%.6g,%.6g,%.1f\n", t->lambda, t->ratio, t->lr[0],
+        fprintf(t->epochs_csv, "%g,%.6g,%.6g,%.6g,%.1f", t->lambda, t->ratio, t->lr[0],
                 t->lr[1], seconds);
+        /* per set: positions with a known true flow, and the fraction of them
+         * whose pseudo-label is within one grid cell; empty when none */
+        for (int set = 0; set < SCORR_PQ_SETS; set++) {
+            const double n = t->epoch_pq[id][2 * set], ok = t->epoch_pq[id][2 * set + 1];
+            if (n > 0)
+                fprintf(t->epochs_csv, ",%.0f,%.6f", n, ok / n);
+            else
+                fputs(",,", t->epochs_csv);
+        }
+        fputc('\n', t->epochs_csv);
     }
     fflush(t->epochs_csv);
 }

@@ -73,16 +73,20 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
                           &fs);
     }
 
-    /* 3. Per-network losses and the selection. */
-    double red[1 + 2 * 2] = {0}; /* labelled count, then (gt sum, pseudo sum) per net */
+    /* 3. Per-network losses and the selection. Reduced together: labelled
+     * count, then per network its gt and pseudo loss sums and its
+     * pseudo-label quality counts. */
+    enum { PER_NET = 2 + 2 * SCORR_PQ_SETS };
+    double red[1 + 2 * PER_NET] = {0};
     int64_t num_keep[2] = {0, 0};
     for (int k = 0; k < t->n_nets; k++) {
         struct train_net *n = &t->nets[k];
+        double *rk = red + 1 + PER_NET * k;
         int64_t count = 0;
         double gt_sum = 0;
         scorr_epe_forward(&gt_sum, &count, n->flow, b->flow, b->mask, &fs);
         red[0] = (double)count;
-        red[1 + 2 * k] = gt_sum;
+        rk[0] = gt_sum;
         if (!pseudo) continue;
         /* the network's own loss at each candidate */
         scorr_epe_map(n->values, n->flow, n->target, t->cand, &fs);
@@ -103,11 +107,17 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
         double ps = 0;
         for (int i = 0; i < nc; i++)
             if (n->keep[i]) ps += n->values[i];
-        red[2 + 2 * k] = ps;
+        rk[1] = ps;
+        if (b->dense) {
+            /* how many targets are within one grid cell of the true flow */
+            int64_t pq[2 * SCORR_PQ_SETS] = {0};
+            scorr_pq_count(pq, n->target, b->dense, t->cand, n->keep_mask, &fs, 1.0f);
+            for (int j = 0; j < 2 * SCORR_PQ_SETS; j++) rk[2 + j] = (double)pq[j];
+        }
     }
     /* Sums over the group: every rank of it then holds the same losses. */
     double c1 = scorr_now();
-    SCORR_TRY(scorr_comm_sum_f64(t->group, red, 1 + 2 * (size_t)t->n_nets));
+    SCORR_TRY(scorr_comm_sum_f64(t->group, red, 1 + PER_NET * (size_t)t->n_nets));
     t->t_comm += scorr_now() - c1;
     const double labelled = red[0];
 
@@ -118,8 +128,9 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
     int poison = inject && t->world_rank == 0 && atoll(inject) == t->global_step + 1;
     for (int k = 0; k < t->n_nets; k++) {
         struct train_net *n = &t->nets[k];
-        n->loss_gt = labelled > 0 ? red[1 + 2 * k] / labelled : 0;
-        n->loss_pseudo = pseudo && num_keep[k] > 0 ? red[2 + 2 * k] / (double)num_keep[k] : 0;
+        const double *rk = red + 1 + PER_NET * k;
+        n->loss_gt = labelled > 0 ? rk[0] / labelled : 0;
+        n->loss_pseudo = pseudo && num_keep[k] > 0 ? rk[1] / (double)num_keep[k] : 0;
         n->loss = n->loss_gt + t->lambda * n->loss_pseudo;
         if (poison) n->loss = NAN;
         if (!isfinite(n->loss)) bad = 1;
@@ -164,6 +175,8 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
         n->sum_loss_gt += n->loss_gt;
         n->sum_loss_pseudo += n->loss_pseudo;
         n->sum_loss += n->loss;
+        for (int j = 0; j < 2 * SCORR_PQ_SETS; j++)
+            n->sum_pq[j] += (int64_t)red[1 + PER_NET * k + 2 + j];
         n->epoch_steps++;
     }
     t->t_compute += scorr_now() - t0;

@@ -190,6 +190,7 @@ static int setup_local(struct trainer *t)
     lc.augment = c->data.augment;
     lc.apply_flip = c->data.flip;
     lc.stride = 16 / c->model.upsample;
+    lc.dense = 1; /* pseudo-label precision when the split has dense flow */
     SCORR_REQUIRE(16 % c->model.upsample == 0, SCORR_EINVAL,
                   "%s: model.upsample %d must divide 16 (the loss grid stride is 16 / upsample)",
                   t->config_path, c->model.upsample);
@@ -265,6 +266,7 @@ static void set_epoch_schedule(struct trainer *t)
     for (int k = 0; k < t->n_nets; k++) {
         struct train_net *n = &t->nets[k];
         n->sum_loss = n->sum_loss_gt = n->sum_loss_pseudo = 0;
+        memset(n->sum_pq, 0, sizeof n->sum_pq);
         n->epoch_steps = 0;
     }
 }
@@ -291,12 +293,14 @@ static void progress_text(const struct trainer *t, char *buf, size_t n)
                  a->loss_pseudo);
 }
 
-/* Mean losses of the epoch of both networks, known to every rank (in mt over
- * two groups each group's first rank contributes its own network's). */
+/* Mean losses and pseudo-label quality counts of the epoch of both networks,
+ * known to every rank (in mt over two groups each group's first rank
+ * contributes its own network's). */
 static int share_epoch_losses(struct trainer *t)
 {
     int err = 0;
-    double v[2][3] = {{0}};
+    enum { NV = 3 + 2 * SCORR_PQ_SETS };
+    double v[2][NV] = {{0}};
     for (int k = 0; k < t->n_nets; k++) {
         const struct train_net *n = &t->nets[k];
         if (t->mt_split && t->group_rank != 0) continue;
@@ -304,9 +308,13 @@ static int share_epoch_losses(struct trainer *t)
         v[n->id][0] = n->sum_loss / s;
         v[n->id][1] = n->sum_loss_gt / s;
         v[n->id][2] = n->sum_loss_pseudo / s;
+        for (int j = 0; j < 2 * SCORR_PQ_SETS; j++) v[n->id][3 + j] = (double)n->sum_pq[j];
     }
-    if (t->mt_split) SCORR_TRY(scorr_comm_sum_f64(t->world, &v[0][0], 6));
-    memcpy(t->epoch_loss, v, sizeof v);
+    if (t->mt_split) SCORR_TRY(scorr_comm_sum_f64(t->world, &v[0][0], 2 * NV));
+    for (int id = 0; id < 2; id++) {
+        memcpy(t->epoch_loss[id], v[id], sizeof t->epoch_loss[id]);
+        memcpy(t->epoch_pq[id], v[id] + 3, sizeof t->epoch_pq[id]);
+    }
 done:
     return err;
 }

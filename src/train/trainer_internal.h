@@ -14,6 +14,7 @@
 #include "scorr/model.h"
 #include "scorr/optim.h"
 #include "scorr/progress.h"
+#include "scorr/pseudo_quality.h"
 #include "scorr/select.h"
 
 struct scorr_comm;
@@ -34,6 +35,9 @@ struct train_net {
     double loss_gt, loss_pseudo, loss;
     /* this epoch */
     double sum_loss_gt, sum_loss_pseudo, sum_loss;
+    /* pseudo-label quality counts (scorr/pseudo_quality.h) summed over the
+     * group and the epoch's steps; zero when the batches carry no dense flow */
+    int64_t sum_pq[2 * SCORR_PQ_SETS];
     int64_t epoch_steps;
     double val_pck;            /* last validation (percent), -1 = none */
     /* the spans of the flat gradient buffer summed over the group each step:
@@ -76,6 +80,7 @@ struct trainer {
     double lr[2];                /* this epoch's learning rates (head, backbone) */
     double ratio, lambda;        /* this epoch's selection ratio and pseudo weight */
     double epoch_loss[2][3];     /* this epoch's mean loss, gt, pseudo of network A and the peer */
+    double epoch_pq[2][2 * SCORR_PQ_SETS]; /* this epoch's pseudo-label quality counts, both */
     double val_last[2];          /* last validation PCK of network A and the peer, -1 = none */
     /* best so far */
     int best_epoch, best_peer;

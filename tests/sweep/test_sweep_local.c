@@ -33,7 +33,7 @@ int main(void)
                          &sw));
     if (scorr_test_failures) return scorr_test_finish("test_sweep_local");
     CHECK_OK(scorr_sweep_write(&sw, bin));
-    struct scorr_sweep_run_options opt = {bin, NULL, 0};
+    struct scorr_sweep_run_options opt = {bin, NULL, 0, NULL};
     int intr = 0;
 
     /* 1: the baseline fails -> st skipped, mt and other still run */

@@ -189,7 +189,7 @@ static void test_submit(const struct scorr_sweep *sw)
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "rm -rf '%s/runs' '%s/state' '%s'", sw->dir, sw->dir, log);
     CHECK(system(cmd) == 0, "cleanup");
-    struct scorr_sweep_run_options opt = {bin, sb, 0};
+    struct scorr_sweep_run_options opt = {bin, sb, 0, NULL};
     CHECK_OK(scorr_sweep_submit(sw, &opt));
     /* cells: 0 base-seed1 1 base-seed2 2 st-seed1 3 st-seed2 4 mt-seed1 5 mt-seed2 */
     CHECK(fakes_count(log, "sbatch ") == 3, "%d sbatch calls", fakes_count(log, "sbatch "));
@@ -232,7 +232,7 @@ static void test_submit(const struct scorr_sweep *sw)
              "--kill-on-invalid-dep=yes %s/slurm/group%d.sbatch", sw->dir, st->group);
     CHECK(fakes_count(log, want) == 1, "'%s' not logged", want);
     /* a failing sbatch is an error with its output */
-    struct scorr_sweep_run_options bad = {bin, "false", 0};
+    struct scorr_sweep_run_options bad = {bin, "false", 0, NULL};
     snprintf(run, sizeof run, "%s/runs/base-seed1/summary.json", sw->dir);
     unlink(run);
     CHECK(scorr_sweep_submit(sw, &bad) != 0, "a failing sbatch was accepted");

@@ -106,7 +106,7 @@ int main(void)
     snprintf(out, sizeof out, "%s/status.txt", tmp);
     FILE *f = fopen(out, "w");
     if (f) {
-        scorr_sweep_print_status(&sw, st, f);
+        scorr_sweep_print_status(&sw, st, NULL, f);
         fclose(f);
     }
     CHECK(fakes_count(out, "seed4") == 1 && fakes_count(out, "missing") >= 1, "table rows");

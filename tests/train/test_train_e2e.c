@@ -5,6 +5,10 @@
  *   - a run stopped mid-epoch and resumed ends with exactly the weights of an
  *     uninterrupted one (baseline at 1 rank, mt at 2 ranks, pseudo-loss on);
  *   - st trains from a baseline teacher;
+ *   - the pseudo-label precision columns of epochs.csv (the trn split has
+ *     dense flow here): empty before pseudo.start_epoch, in [0, 1] after,
+ *     the counts of candidates and outside positions the same at 1, 2 and 4
+ *     ranks and the precisions within float reduction error;
  *   - bad inputs fail before training, on every rank, with a clear message
  *     and without a hang; a NaN loss stops the run.
  * Arguments: BIN_DIR MPIEXEC. */
@@ -200,6 +204,67 @@ static void rank_independence(const char *variant, int mode)
     }
 }
 
+/* The pseudo-label columns (pl_cand_n .. pl_out_prec) of epochs.csv row
+ * (epoch, net) of a run; returns the number of non-empty ones (-1: no row). */
+static int pl_columns(const char *run, int epoch, int net, double v[6])
+{
+    char path[512], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/runs/%s/epochs.csv", g_dir, run);
+    if (scorr_read_file(path, &text, &len)) return -1;
+    CHECK(strstr(text, ",pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,pl_out_n,pl_out_prec\n"),
+          "%s: epochs.csv header lacks the pseudo-label columns", path);
+    int found = -1;
+    for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        if (atoi(line + 1) != epoch || atoi(strchr(line + 1, ',') + 1) != net) continue;
+        char *p = line + 1;
+        for (int col = 0; col < 11; col++) p = strchr(p, ',') + 1;
+        found = 0;
+        for (int j = 0; j < 6; j++) {
+            v[j] = NAN;
+            if (*p != ',' && *p != '\n' && *p) v[j] = atof(p), found++;
+            p += strcspn(p, ",\n");
+            if (*p == ',') p++;
+        }
+        break;
+    }
+    free(text);
+    return found;
+}
+
+/* mt runs at 1, 2 and 4 ranks (rank_independence): pseudo-label precision. */
+static void pseudo_label_columns(void)
+{
+    double ref[2][6];
+    const char *runs[3] = {"mt_np1", "mt_np2", "mt_np4"};
+    for (int r = 0; r < 3; r++)
+        for (int net = 0; net < 2; net++) {
+            double v[6];
+            CHECK(pl_columns(runs[r], 0, net, v) == 0,
+                  "%s net %d: pseudo-label columns filled before pseudo.start_epoch", runs[r], net);
+            CHECK(pl_columns(runs[r], 1, net, v) == 6, "%s net %d epoch 1: not 6 columns",
+                  runs[r], net);
+            printf("  %s net %d: candidates %g precision %.4f, selected %g %.4f, outside %g "
+                   "%.4f\n", runs[r], net, v[0], v[1], v[2], v[3], v[4], v[5]);
+            for (int j = 1; j < 6; j += 2)
+                CHECK(v[j] >= 0 && v[j] <= 1, "%s: precision %g outside [0, 1]", runs[r], v[j]);
+            CHECK(v[0] > 0 && v[2] > 0 && v[2] <= v[0] && v[4] > 0, "%s: counts %g %g %g",
+                  runs[r], v[0], v[2], v[4]);
+            if (r == 0) {
+                memcpy(ref[net], v, sizeof v);
+                continue;
+            }
+            CHECK(v[0] == ref[net][0] && v[4] == ref[net][4],
+                  "%s net %d: candidate/outside counts %g %g differ from 1 rank's %g %g", runs[r],
+                  net, v[0], v[4], ref[net][0], ref[net][4]);
+            for (int j = 1; j < 6; j += 2)
+                CHECK(fabs(v[j] - ref[net][j]) <= 0.02, "%s net %d column %d: %g vs 1 rank %g",
+                      runs[r], net, j, v[j], ref[net][j]);
+            CHECK(fabs(v[2] - ref[net][2]) <= 0.02 * ref[net][2],
+                  "%s net %d: selected count %g vs 1 rank %g", runs[r], net, v[2], ref[net][2]);
+        }
+}
+
 static void expect_error(int np, const char *name, const char *needle)
 {
     int rc = TRAIN(np, name);
@@ -219,12 +284,13 @@ int main(int argc, char **argv)
     snprintf(g_dir, sizeof g_dir, "/tmp/scorr_train_e2e_XXXXXX");
     if (!mkdtemp(g_dir)) return 2;
     CHECK(run("%s/scorr_synth --size 64 --pairs 48,16,16 --images-per-category 12 --seed 3 "
-              "data.h5", g_bin) == 0, "synth: %s", output());
+              "--trn-dense-flow data.h5", g_bin) == 0, "synth: %s", output());
 
     /* 1. Rank independence, frozen and batch-statistics batch norm. */
     const char *variants[2] = {"baseline", "mt"};
     for (int mode = RI_FULL; mode <= RI_FROZEN_BACKBONE; mode++)
         for (int v = 0; v < 2; v++) rank_independence(variants[v], mode);
+    pseudo_label_columns();
     char gf[512], gbn[512];
     snprintf(gf, sizeof gf, "%s/baseline_np1.grads.h5", g_dir);
     snprintf(gbn, sizeof gbn, "%s/bn_baseline_np1.grads.h5", g_dir);
