@@ -19,6 +19,10 @@
  *   variants   (Table 5) baseline ("none") / st / mt of otherwise equal settings
  *   dilation   (Table 6) pseudo.dilation_kernel none / 3 / 7 / 15 / others
  *   categories (Table 1) per-category test PCK of every setting
+ *   ablation   any sweep: one row per setting, labelled by the values of the
+ *              keys the settings vary (not part of "all")
+ *   pseudo     pseudo-label precision at the last epoch (epochs.csv columns
+ *              pl_*_prec; runs on data with dense flow), rows as ablation
  *
  * Local. */
 #ifndef SCORR_TABLE_H
@@ -33,7 +37,9 @@ enum scorr_table_kind {
     SCORR_TABLE_VARIANTS = 2,
     SCORR_TABLE_DILATION = 4,
     SCORR_TABLE_CATEGORIES = 8,
-    SCORR_TABLE_ALL = 15
+    SCORR_TABLE_ALL = 15,        /* the paper's tables */
+    SCORR_TABLE_ABLATION = 16,
+    SCORR_TABLE_PSEUDO = 32
 };
 
 enum scorr_table_format { SCORR_TABLE_MD = 0, SCORR_TABLE_LATEX = 1, SCORR_TABLE_CSV = 2 };
@@ -54,6 +60,11 @@ struct scorr_run {
     int counted;                      /* finished and has the metric */
     char why[256];                    /* when not counted: why */
     double value;                     /* the metric (PCK in percent) */
+    int finished;                     /* summary.json says finished */
+    /* pseudo-label precision (percent) at the last epoch of a finished run,
+     * pooled over its networks: candidates, selected, outside the dilated
+     * mask; NaN where epochs.csv has none (no dense flow, no pseudo-labels) */
+    double pl[3];
     int n_cat;
     char (*cat)[64];                  /* category names */
     double *cat_value;                /* per-category test PCK@alpha */
@@ -79,7 +90,7 @@ void scorr_results_free(struct scorr_results *res);
 int scorr_table_render(const struct scorr_results *res, const struct scorr_table_options *opt,
                        char **out, char **notes);
 
-/* "modules" -> SCORR_TABLE_MODULES ... "all"; 0 if unknown. */
+/* "modules" -> SCORR_TABLE_MODULES ... "all", "ablation", "pseudo"; 0 if unknown. */
 unsigned scorr_table_kind_parse(const char *name);
 
 #endif

@@ -19,7 +19,9 @@ static void usage(FILE *f)
           "\n"
           "options:\n"
           "  --table T     modules (Table 4) | variants (Table 5) | dilation (Table 6) |\n"
-          "                categories (Table 1) | all (default); may repeat\n"
+          "                categories (Table 1) | all (default: these four) |\n"
+          "                ablation (any sweep: rows by the keys the runs vary) |\n"
+          "                pseudo (pseudo-label precision, epochs.csv); may repeat\n"
           "  --format F    md (default) | latex | csv\n"
           "  --metric M    test (eval_test.json, default) | val (best validation PCK)\n"
           "  --alpha A     PCK@A (default 0.1)\n"
@@ -49,7 +51,7 @@ int main(int argc, char **argv)
             unsigned k = scorr_table_kind_parse(argv[++i]);
             if (!k) {
                 fprintf(stderr, "scorr_table: --table: expected modules, variants, dilation, "
-                                "categories or all, found '%s'\n", argv[i]);
+                                "categories, all, ablation or pseudo, found '%s'\n", argv[i]);
                 free(paths);
                 return 2;
             }

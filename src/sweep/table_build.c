@@ -12,21 +12,7 @@
 #include "sweep/sweep_internal.h"
 #include "sweep/table_internal.h"
 
-struct group {
-    int n_runs;
-    int *runs;  /* indices into res->runs, in input order */
-    int n_rel;  /* relevant keys: more = more specific */
-};
-
-struct ctx {
-    const struct scorr_results *res;
-    const struct scorr_table_options *opt;
-    struct tdoc *doc;
-    int ng;
-    struct group *g;
-};
-
-static const struct scorr_config *gcfg(const struct ctx *x, int g)
+const struct scorr_config *tb_cfg(const struct tctx *x, int g)
 {
     return &x->res->runs[x->g[g].runs[0]].cfg;
 }
@@ -48,7 +34,7 @@ static int signature(const struct scorr_config *c, char **out, int *n_rel)
     return scorr_sb_finish(&b, out);
 }
 
-static int make_groups(struct ctx *x)
+int tb_groups(struct tctx *x)
 {
     int err = 0;
     int n = x->res->n;
@@ -95,7 +81,7 @@ static int run_value(const struct scorr_run *r, const char *cat, double *v)
 
 /* mean +- sample std over the counted runs of g (cat: a category, NULL =
  * overall). */
-static void group_stat(const struct ctx *x, int g, const char *cat, struct tcell *c)
+void tb_group_stat(const struct tctx *x, int g, const char *cat, struct tcell *c)
 {
     double s = 0, ss = 0, v;
     int n = 0;
@@ -115,7 +101,7 @@ static void group_stat(const struct ctx *x, int g, const char *cat, struct tcell
 }
 
 /* "A3-seed1 (+2 runs)" or the folder name. */
-static void group_name(const struct ctx *x, int g, char *out, size_t n)
+static void group_name(const struct tctx *x, int g, char *out, size_t n)
 {
     const struct scorr_run *r = &x->res->runs[x->g[g].runs[0]];
     const char *b = r->cell[0] ? r->cell : strrchr(r->dir, '/') ? strrchr(r->dir, '/') + 1 : r->dir;
@@ -163,18 +149,18 @@ struct fam {
 
 typedef int (*group_filter)(const struct scorr_config *c);
 
-static int compatible_all(const struct ctx *x, int g, const struct fam *f,
+static int compatible_all(const struct tctx *x, int g, const struct fam *f,
                           const char *const *skip)
 {
     for (int i = 0; i < f->n; i++)
-        if (!settings_compatible(gcfg(x, g), gcfg(x, f->g[i]), 0, skip, NULL)) return 0;
+        if (!settings_compatible(tb_cfg(x, g), tb_cfg(x, f->g[i]), 0, skip, NULL)) return 0;
     return 1;
 }
 
 /* Families of the groups passing filter: the most specific groups seed them;
  * a group joins every family it agrees with (a baseline, which has no
  * pseudo-label keys, can join several), else starts one. */
-static int families(const struct ctx *x, group_filter filter, const char *const *skip,
+static int families(const struct tctx *x, group_filter filter, const char *const *skip,
                     struct fam **out, int *n_out)
 {
     int err = 0;
@@ -186,7 +172,7 @@ static int families(const struct ctx *x, group_filter filter, const char *const 
     SCORR_REQUIRE(order && f, SCORR_ENOMEM, "out of memory");
     int no = 0;
     for (int g = 0; g < x->ng; g++)
-        if (!filter || filter(gcfg(x, g))) order[no++] = g;
+        if (!filter || filter(tb_cfg(x, g))) order[no++] = g;
     /* stable sort by specificity, most specific first */
     for (int i = 1; i < no; i++)
         for (int j = i; j > 0 && x->g[order[j]].n_rel > x->g[order[j - 1]].n_rel; j--) {
@@ -235,7 +221,7 @@ static void free_families(struct fam *f, int nf)
 
 /* ---- document helpers --------------------------------------------------------------- */
 
-static int new_block(struct tdoc *doc, const char *table, int ncol, struct tblock **out)
+int tb_block(struct tdoc *doc, const char *table, int ncol, struct tblock **out)
 {
     int err = 0;
     struct tblock *b = realloc(doc->blocks, (size_t)(doc->nblock + 1) * sizeof *b);
@@ -252,7 +238,7 @@ done:
     return err;
 }
 
-static int new_row(struct tblock *b, struct tcell **row)
+int tb_row(struct tblock *b, struct tcell **row)
 {
     int err = 0;
     if (b->nrow == b->cap) {
@@ -269,8 +255,7 @@ done:
     return err;
 }
 
-static int add_note(struct tdoc *doc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add_note(struct tdoc *doc, const char *fmt, ...)
+int tb_note(struct tdoc *doc, const char *fmt, ...)
 {
     int err = 0;
     char(*n)[1400] = realloc(doc->notes, (size_t)(doc->nnote + 1) * sizeof *n);
@@ -284,7 +269,7 @@ done:
     return err;
 }
 
-static void text(struct tcell *c, const char *s)
+void tb_text(struct tcell *c, const char *s)
 {
     c->kind = TC_TEXT;
     snprintf(c->text, sizeof c->text, "%s", s);
@@ -292,7 +277,7 @@ static void text(struct tcell *c, const char *s)
 
 /* Keys (other than skip) whose values differ between g and the other groups
  * in set[n] (relevant to both) as "k=v, k=v" of g. */
-static void differing(const struct ctx *x, int g, const int *set, int n, const char *const *skip,
+static void differing(const struct tctx *x, int g, const int *set, int n, const char *const *skip,
                       char *out, size_t cap)
 {
     size_t w = 0;
@@ -302,12 +287,12 @@ static void differing(const struct ctx *x, int g, const int *set, int n, const c
         const char *k = scorr_config_key(i);
         int skipped = 0;
         for (const char *const *s = skip; s && *s; s++) skipped |= !strcmp(*s, k);
-        if (skipped || !settings_relevant(gcfg(x, g), k, 0)) continue;
-        settings_value(gcfg(x, g), k, v, sizeof v);
+        if (skipped || !settings_relevant(tb_cfg(x, g), k, 0)) continue;
+        settings_value(tb_cfg(x, g), k, v, sizeof v);
         int differs = 0;
         for (int j = 0; j < n && !differs; j++) {
-            if (set[j] == g || !settings_relevant(gcfg(x, set[j]), k, 0)) continue;
-            settings_value(gcfg(x, set[j]), k, u, sizeof u);
+            if (set[j] == g || !settings_relevant(tb_cfg(x, set[j]), k, 0)) continue;
+            settings_value(tb_cfg(x, set[j]), k, u, sizeof u);
             differs = strcmp(u, v) != 0;
         }
         if (differs && w < cap)
@@ -316,19 +301,19 @@ static void differing(const struct ctx *x, int g, const int *set, int n, const c
 }
 
 /* What a block's runs share, for its caption. */
-static void summary_caption(const struct ctx *x, const struct fam *f, char *out, size_t cap)
+void tb_caption(const struct tctx *x, const int *g, int ng, char *out, size_t cap)
 {
-    const struct scorr_config *c = gcfg(x, f->g[0]);
+    const struct scorr_config *c = tb_cfg(x, g[0]);
     const char *data = strrchr(c->data.file, '/') ? strrchr(c->data.file, '/') + 1 : c->data.file;
     int runs = 0;
-    for (int i = 0; i < f->n; i++) runs += x->g[f->g[i]].n_runs;
+    for (int i = 0; i < ng; i++) runs += x->g[g[i]].n_runs;
     snprintf(out, cap, "%d run%s; data %.200s (%d px), ResNet-%d width %d, %d epochs, batch %d", runs,
              runs == 1 ? "" : "s", data, c->data.image_size, c->model.backbone.depth,
              c->model.backbone.width, c->train.epochs, c->train.batch_size);
 }
 
 /* Captions for several blocks of one table: what tells them apart. */
-static void family_caption(const struct ctx *x, const struct fam *fs, int nf, int k,
+static void family_caption(const struct tctx *x, const struct fam *fs, int nf, int k,
                            const char *const *skip, char *out, size_t cap)
 {
     int *reps = calloc((size_t)nf, sizeof *reps);
@@ -340,7 +325,7 @@ static void family_caption(const struct ctx *x, const struct fam *fs, int nf, in
     char diff[900];
     differing(x, reps[k], reps, nf, skip, diff, sizeof diff);
     char base[400];
-    summary_caption(x, &fs[k], base, sizeof base);
+    tb_caption(x, fs[k].g, fs[k].n, base, sizeof base);
     snprintf(out, cap, "%.600s%s%.400s", diff[0] ? diff : "", diff[0] ? "; " : "", base);
     free(reps);
 }
@@ -419,7 +404,7 @@ static int canon_index(const struct factor *F, const char *key)
     return -1;
 }
 
-static int cmp_keys(const char *a, const char *b)
+int tb_cmp_keys(const char *a, const char *b)
 {
     char *ea, *eb;
     double da = strtod(a, &ea), db = strtod(b, &eb);
@@ -427,13 +412,13 @@ static int cmp_keys(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-static int present_rows(const struct ctx *x, const struct factor *F, const struct fam *f)
+static int present_rows(const struct tctx *x, const struct factor *F, const struct fam *f)
 {
     char keys[256][32];
     int nk = 0;
     for (int i = 0; i < f->n && nk < 256; i++) {
         char k[32];
-        F->key_of(gcfg(x, f->g[i]), k, sizeof k);
+        F->key_of(tb_cfg(x, f->g[i]), k, sizeof k);
         int seen = 0;
         for (int j = 0; j < nk; j++) seen |= !strcmp(keys[j], k);
         if (!seen) snprintf(keys[nk++], sizeof keys[0], "%s", k);
@@ -441,7 +426,7 @@ static int present_rows(const struct ctx *x, const struct factor *F, const struc
     return nk;
 }
 
-static int factor_block(struct ctx *x, const struct factor *F, const struct fam *fs, int nf,
+static int factor_block(struct tctx *x, const struct factor *F, const struct fam *fs, int nf,
                         int k, int multi)
 {
     int err = 0;
@@ -456,13 +441,13 @@ static int factor_block(struct ctx *x, const struct factor *F, const struct fam 
     int first_extra = nk;
     for (int i = 0; i < f->n; i++) {
         char key[32];
-        F->key_of(gcfg(x, f->g[i]), key, sizeof key);
+        F->key_of(tb_cfg(x, f->g[i]), key, sizeof key);
         int seen = 0;
         for (int j = 0; j < nk; j++) seen |= !strcmp(keys[j], key);
         if (!seen) snprintf(keys[nk++], sizeof keys[0], "%s", key);
     }
     for (int i = first_extra + 1; i < nk; i++)
-        for (int j = i; j > first_extra && cmp_keys(keys[j], keys[j - 1]) < 0; j--) {
+        for (int j = i; j > first_extra && tb_cmp_keys(keys[j], keys[j - 1]) < 0; j--) {
             char t[32];
             memcpy(t, keys[j], sizeof t);
             memcpy(keys[j], keys[j - 1], sizeof t);
@@ -474,19 +459,19 @@ static int factor_block(struct ctx *x, const struct factor *F, const struct fam 
         int cnt = 0;
         for (int i = 0; i < f->n; i++) {
             char key[32];
-            F->key_of(gcfg(x, f->g[i]), key, sizeof key);
+            F->key_of(tb_cfg(x, f->g[i]), key, sizeof key);
             cnt += !strcmp(key, keys[r]);
         }
         settings |= cnt > 1;
     }
     int ncol = 1 + (F->modules ? 6 : 0) + settings + 2;
-    SCORR_TRY(new_block(x->doc, F->table, ncol, &b));
+    SCORR_TRY(tb_block(x->doc, F->table, ncol, &b));
     snprintf(b->title, sizeof b->title, "%s (%s, mean ± std over seeds; n = runs)%s", F->title,
              x->doc->metric, multi ? "" : "");
     if (multi)
         family_caption(x, fs, nf, k, F->skip, b->caption, sizeof b->caption);
     else
-        summary_caption(x, f, b->caption, sizeof b->caption);
+        tb_caption(x, f->g, f->n, b->caption, sizeof b->caption);
     int c = 0;
     snprintf(b->head[c++], sizeof b->head[0], "%s", F->head);
     for (int i = 0; F->modules && i < 6; i++) snprintf(b->head[c++], sizeof b->head[0], "%s", MOD_HEAD[i]);
@@ -497,15 +482,15 @@ static int factor_block(struct ctx *x, const struct factor *F, const struct fam 
         int members[4096], nm = 0;
         for (int i = 0; i < f->n && nm < 4096; i++) {
             char key[32];
-            F->key_of(gcfg(x, f->g[i]), key, sizeof key);
+            F->key_of(tb_cfg(x, f->g[i]), key, sizeof key);
             if (!strcmp(key, keys[r])) members[nm++] = f->g[i];
         }
         int ci = canon_index(F, keys[r]);
         for (int m = 0; m < (nm ? nm : 1); m++) {
             struct tcell *row;
-            SCORR_TRY(new_row(b, &row));
+            SCORR_TRY(tb_row(b, &row));
             c = 0;
-            text(&row[c++], ci >= 0 ? F->canon_label[ci] : F->modules ? "—" : keys[r]);
+            tb_text(&row[c++], ci >= 0 ? F->canon_label[ci] : F->modules ? "—" : keys[r]);
             if (F->modules) {
                 for (int i = 0; i < 6; i++) {
                     row[c].kind = TC_CHECK;
@@ -518,7 +503,7 @@ static int factor_block(struct ctx *x, const struct factor *F, const struct fam 
                 row[c++].kind = TC_TEXT;
             }
             if (nm) {
-                group_stat(x, members[m], NULL, &row[c]);
+                tb_group_stat(x, members[m], NULL, &row[c]);
             } else {
                 row[c].kind = TC_STAT;
                 row[c].n = 0;
@@ -533,7 +518,7 @@ done:
     return err;
 }
 
-static int factor_table(struct ctx *x, const struct factor *F)
+static int factor_table(struct tctx *x, const struct factor *F)
 {
     int err = 0;
     struct fam *fs = NULL;
@@ -544,7 +529,7 @@ static int factor_table(struct ctx *x, const struct factor *F)
         struct fam empty = {0, NULL};
         struct tblock *b;
         int ncol = 1 + (F->modules ? 6 : 0) + 2;
-        SCORR_TRY(new_block(x->doc, F->table, ncol, &b));
+        SCORR_TRY(tb_block(x->doc, F->table, ncol, &b));
         snprintf(b->title, sizeof b->title, "%s (%s, mean ± std over seeds; n = runs)", F->title,
                  x->doc->metric);
         snprintf(b->caption, sizeof b->caption, "no runs of this kind");
@@ -556,9 +541,9 @@ static int factor_table(struct ctx *x, const struct factor *F)
         snprintf(b->head[c++], sizeof b->head[0], "n");
         for (int r = 0; r < F->n_canon; r++) {
             struct tcell *row;
-            SCORR_TRY(new_row(b, &row));
+            SCORR_TRY(tb_row(b, &row));
             c = 0;
-            text(&row[c++], F->canon_label[r]);
+            tb_text(&row[c++], F->canon_label[r]);
             for (int i = 0; F->modules && i < 6; i++) {
                 row[c].kind = TC_CHECK;
                 row[c++].on = F->canon_key[r][i] == '1';
@@ -593,7 +578,7 @@ static int factor_table(struct ctx *x, const struct factor *F)
             if (in_shown) continue;
             char name[300];
             group_name(x, g, name, sizeof name);
-            SCORR_TRY(add_note(x->doc, "%s: %s is not shown (no setting to compare it with)",
+            SCORR_TRY(tb_note(x->doc, "%s: %s is not shown (no setting to compare it with)",
                                F->table, name));
         }
     }
@@ -608,7 +593,7 @@ done:
 static const char *const CAT_SKIP[] = {"model.sce.enabled", "model.upsample",
                                        "model.backbone.freeze", "variant", NULL};
 
-static int categories_table(struct ctx *x)
+static int categories_table(struct tctx *x)
 {
     int err = 0;
     char (*cats)[64] = NULL;
@@ -640,12 +625,11 @@ static int categories_table(struct ctx *x)
     SCORR_REQUIRE(all, SCORR_ENOMEM, "out of memory");
     for (int g = 0; g < x->ng; g++) all[g] = g;
     int ncol = 2 + nc + 2;
-    SCORR_TRY(new_block(x->doc, "categories", ncol, &b));
+    SCORR_TRY(tb_block(x->doc, "categories", ncol, &b));
     snprintf(b->title, sizeof b->title, "Table 1: PCK per category (%s, mean ± std over seeds; "
              "n = runs)", x->doc->metric);
     if (x->ng) {
-        struct fam f = {x->ng, all};
-        summary_caption(x, &f, b->caption, sizeof b->caption);
+        tb_caption(x, all, x->ng, b->caption, sizeof b->caption);
     }
     int c = 0;
     snprintf(b->head[c++], sizeof b->head[0], "Method");
@@ -655,8 +639,8 @@ static int categories_table(struct ctx *x)
     snprintf(b->head[c++], sizeof b->head[0], "n");
     for (int g = 0; g < x->ng; g++) {
         struct tcell *row;
-        SCORR_TRY(new_row(b, &row));
-        const struct scorr_config *cf = gcfg(x, g);
+        SCORR_TRY(tb_row(b, &row));
+        const struct scorr_config *cf = tb_cfg(x, g);
         int id = module_id(cf);
         char label[64];
         if (id >= 0)
@@ -664,11 +648,11 @@ static int categories_table(struct ctx *x)
         else
             snprintf(label, sizeof label, "%s", scorr_variant_name(cf->variant));
         c = 0;
-        text(&row[c++], label);
+        tb_text(&row[c++], label);
         differing(x, g, all, x->ng, CAT_SKIP, row[c].text, sizeof row[c].text);
         row[c++].kind = TC_TEXT;
-        for (int k = 0; k < nc; k++) group_stat(x, g, cats[k], &row[c++]);
-        group_stat(x, g, NULL, &row[c]);
+        for (int k = 0; k < nc; k++) tb_group_stat(x, g, cats[k], &row[c++]);
+        tb_group_stat(x, g, NULL, &row[c]);
         row[c + 1].kind = TC_COUNT;
         row[c + 1].n = row[c].n;
     }
@@ -684,22 +668,24 @@ int table_build(const struct scorr_results *res, const struct scorr_table_option
                 struct tdoc *doc)
 {
     int err = 0;
-    struct ctx x = {res, opt, doc, 0, NULL};
+    struct tctx x = {res, opt, doc, 0, NULL};
     struct scorr_sbuf ns = {0}; /* the cells not started */
     memset(doc, 0, sizeof *doc);
     snprintf(doc->metric, sizeof doc->metric, "%s PCK@%g",
              opt->metric == SCORR_METRIC_TEST ? "test" : "val", opt->alpha);
-    SCORR_TRY(make_groups(&x));
+    SCORR_TRY(tb_groups(&x));
     for (int t = 0; t < 3; t++) {
         unsigned bit = t == 0 ? SCORR_TABLE_MODULES : t == 1 ? SCORR_TABLE_VARIANTS
                                                              : SCORR_TABLE_DILATION;
         if (opt->tables & bit) SCORR_TRY(factor_table(&x, &FACTORS[t]));
     }
+    if (opt->tables & SCORR_TABLE_ABLATION) SCORR_TRY(table_ablation(&x));
+    if (opt->tables & SCORR_TABLE_PSEUDO) SCORR_TRY(table_pseudo(&x));
     if (opt->tables & SCORR_TABLE_CATEGORIES) {
         if (opt->metric == SCORR_METRIC_TEST)
             SCORR_TRY(categories_table(&x));
         else
-            SCORR_TRY(add_note(doc, "categories: per-category numbers exist for the test "
+            SCORR_TRY(tb_note(doc, "categories: per-category numbers exist for the test "
                                "metric only (--metric test)"));
     }
     /* Runs not counted: the cells not started in one line, the others one by one. */
@@ -711,12 +697,12 @@ int table_build(const struct scorr_results *res, const struct scorr_table_option
             scorr_sb_printf(&ns, "%s%s", n_ns++ ? ", " : "", r->cell);
             continue;
         }
-        SCORR_TRY(add_note(doc, "not counted: %s: %s", r->dir, r->why));
+        SCORR_TRY(tb_note(doc, "not counted: %s: %s", r->dir, r->why));
     }
     if (n_ns) {
         char *list = NULL;
         SCORR_TRY(scorr_sb_finish(&ns, &list));
-        err = add_note(doc, "not counted, not started: %.1300s", list);
+        err = tb_note(doc, "not counted, not started: %.1300s", list);
         free(list);
         if (err) goto done;
     }

@@ -75,7 +75,8 @@ static int read_metric(struct scorr_run *r, const struct scorr_table_options *op
         snprintf(r->why, sizeof r->why, "no summary.json (not started, or no epoch finished)");
         goto done;
     }
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sum, "finished"))) {
+    r->finished = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sum, "finished"));
+    if (!r->finished) {
         cJSON *ed = cJSON_GetObjectItemCaseSensitive(sum, "epochs_done");
         cJSON *ep = cJSON_GetObjectItemCaseSensitive(sum, "epochs");
         snprintf(r->why, sizeof r->why, "unfinished (epoch %d of %d)",
@@ -142,6 +143,78 @@ done:
     return err;
 }
 
+/* Index of column name in a CSV header line (up to its newline), -1 if none. */
+static int csv_column(const char *header, const char *name)
+{
+    size_t l = strlen(name);
+    int col = 0;
+    for (const char *p = header; *p && *p != '\n'; col++) {
+        size_t w = strcspn(p, ",\n");
+        if (w == l && !strncmp(p, name, l)) return col;
+        p += w;
+        if (*p == ',') p++;
+    }
+    return -1;
+}
+
+/* Field col of a CSV line as a number; NaN when empty or missing. */
+static double csv_number(const char *line, int col)
+{
+    const char *p = line;
+    for (int c = 0; c < col; c++) {
+        p += strcspn(p, ",\n");
+        if (*p != ',') return NAN;
+        p++;
+    }
+    if (*p == ',' || *p == '\n' || !*p) return NAN;
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
+}
+
+/* r->pl from <run>/epochs.csv: the rows of the last epoch, counts pooled over
+ * the networks (precision * n gives the correct count: n is exact, the
+ * precision has six decimals). An epochs.csv without the columns (older
+ * runs) leaves NaN. */
+static int read_pseudo(struct scorr_run *r)
+{
+    int err = 0;
+    char path[PATH_MAX + 64], *text = NULL;
+    size_t len = 0;
+    static const char *const cols[3][2] = {{"pl_cand_n", "pl_cand_prec"},
+                                           {"pl_sel_n", "pl_sel_prec"},
+                                           {"pl_out_n", "pl_out_prec"}};
+    for (int k = 0; k < 3; k++) r->pl[k] = NAN;
+    snprintf(path, sizeof path, "%s/epochs.csv", r->dir);
+    if (!r->finished || !scorr_exists(path)) return 0;
+    SCORR_TRY(scorr_read_file(path, &text, &len));
+    int ci[3][2], ce = csv_column(text, "epoch");
+    SCORR_REQUIRE(ce == 0, SCORR_EFORMAT, "%s: not a scorr_train epochs.csv (first column '%.*s')",
+                  path, (int)strcspn(text, ",\n"), text);
+    for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 2; j++) ci[k][j] = csv_column(text, cols[k][j]);
+    if (ci[0][0] < 0) goto done;
+    double last = -1;
+    for (const char *l = strchr(text, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        double e = csv_number(l + 1, 0);
+        if (e > last) last = e;
+    }
+    for (int k = 0; k < 3; k++) {
+        double n = 0, ok = 0;
+        for (const char *l = strchr(text, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+            if (csv_number(l + 1, 0) != last) continue;
+            double cn = csv_number(l + 1, ci[k][0]), cp = csv_number(l + 1, ci[k][1]);
+            if (!(cn > 0) || isnan(cp)) continue;
+            n += cn;
+            ok += floor(cp * cn + 0.5);
+        }
+        if (n > 0) r->pl[k] = 100.0 * ok / n;
+    }
+done:
+    free(text);
+    return err;
+}
+
 /* A config file into r->cfg; errors name the file. */
 static int read_config(const char *path, struct scorr_config *cfg)
 {
@@ -185,6 +258,7 @@ static int collect_run(const char *dir, const char *cell, const char *exp,
                       "cells.tsv)", dir);
         SCORR_TRY(read_config(exp, &r->cfg));
         snprintf(r->why, sizeof r->why, "not started");
+        for (int k = 0; k < 3; k++) r->pl[k] = NAN;
         goto done;
     }
     SCORR_TRY(read_config(path, &r->cfg));
@@ -194,6 +268,7 @@ static int collect_run(const char *dir, const char *cell, const char *exp,
                    r->cfg.name, cell);
     }
     SCORR_TRY(read_metric(r, opt));
+    SCORR_TRY(read_pseudo(r));
 done:
     return err;
 }

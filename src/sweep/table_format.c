@@ -245,5 +245,7 @@ unsigned scorr_table_kind_parse(const char *name)
     if (!strcmp(name, "dilation")) return SCORR_TABLE_DILATION;
     if (!strcmp(name, "categories")) return SCORR_TABLE_CATEGORIES;
     if (!strcmp(name, "all")) return SCORR_TABLE_ALL;
+    if (!strcmp(name, "ablation")) return SCORR_TABLE_ABLATION;
+    if (!strcmp(name, "pseudo")) return SCORR_TABLE_PSEUDO;
     return 0;
 }

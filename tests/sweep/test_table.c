@@ -261,6 +261,126 @@ static void test_tables(void)
     }
 }
 
+/* The generic tables on a selection-ratio / HR-loss sweep made by hand:
+ * the varied keys found from the configs (not the seed, not keys the runs
+ * share), n/a where a key is moot, rows ordered by value; the pseudo-label
+ * table pooled over networks at the last epoch, baselines left out, a run
+ * without the columns not counted. */
+static void test_generic(void)
+{
+    static const struct spec ABL[] = {
+        {"g1", MT ";pseudo.selection.end_ratio=0.5;seed=1", 50, 0, 1},
+        {"g2", MT ";pseudo.selection.end_ratio=0.5;seed=2", 54, 0, 1},
+        {"g3", MT ";pseudo.selection.end_ratio=0.9;seed=1", 60, 0, 1},
+        {"g4", MT ";pseudo.selection.start_ratio=none;seed=1", 55, 0, 1},
+        {"g5", MT ";pseudo.selection.end_ratio=0.5;model.upsample=1;seed=1", 40, 0, 1},
+        {"g6", "variant=baseline;seed=1", 30, 0, 1},
+    };
+    enum { NA = (int)(sizeof ABL / sizeof *ABL) };
+    const char *paths[NA];
+    char buf[NA][1024], path[1100];
+    for (int i = 0; i < NA; i++) {
+        make_run(&ABL[i]);
+        snprintf(buf[i], sizeof buf[i], "%s/%s", tmp, ABL[i].dir);
+        paths[i] = buf[i];
+    }
+    /* epochs.csv: epoch 0 must be ignored (the last epoch counts), the two
+     * networks pooled; g3 has the columns of an older scorr_train only */
+    const char *head = "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,"
+                       "lr_head,lr_backbone,seconds,pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,"
+                       "pl_out_n,pl_out_prec\n";
+    const char *rows[2] = {
+        /* g1: cand (50 + 70) / 200 = 60 %, sel (30 + 10) / 80 = 50 %, out 1 / 10 = 10 % */
+        "0,0,1,1,1,,10,0.5,1,1,1,100,0.01,40,0.01,10,0.01\n"
+        "1,0,1,1,1,,10,0.5,1,1,1,100,0.500000,40,0.750000,10,0.100000\n"
+        "1,1,1,1,1,,10,0.5,1,1,1,100,0.700000,40,0.250000,,\n",
+        /* g2: 80 %, 50 %, 30 % */
+        "1,0,1,1,1,,10,0.5,1,1,1,100,0.800000,40,0.500000,10,0.300000\n"
+        "1,1,1,1,1,,10,0.5,1,1,1,100,0.800000,40,0.500000,10,0.300000\n"};
+    for (int i = 0; i < 2; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, "%s%s", head, rows[i]);
+        snprintf(path, sizeof path, "%s/epochs.csv", buf[i]);
+        fakes_write(path, text);
+    }
+    snprintf(path, sizeof path, "%s/epochs.csv", buf[2]);
+    fakes_write(path, "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,"
+                      "lr_head,lr_backbone,seconds\n0,0,1,1,1,,10,0.5,1,1,1\n");
+    char *notes = NULL;
+    char *csv = render(paths, NA, SCORR_TABLE_ABLATION | SCORR_TABLE_PSEUDO, SCORR_TABLE_CSV,
+                       SCORR_METRIC_TEST, &notes);
+    if (!csv) return;
+    const char *col = "test PCK@0.1";
+    double m, sd;
+    int n;
+    /* rows: the three varied keys in config order, moot ones n/a */
+    const char *l1 = "ablation,0,2,variant=mt; model.upsample=4; pseudo.selection.start_ratio=0.2; "
+                     "pseudo.selection.end_ratio=0.5,";
+    CHECK(strstr(csv, l1), "ablation row label '%s' not in:\n%s", l1, csv);
+    CHECK(!strstr(csv, "seed=") && !strstr(csv, "train.epochs"), "seed or a shared key varied:\n%s",
+          csv);
+    CHECK(csv_find(csv, "ablation", "end_ratio=0.5,", col, &m, &sd, &n) == 2, "two 0.5 rows");
+    CHECK(csv_find(csv, "ablation", "model.upsample=4; pseudo.selection.start_ratio=0.2; "
+                   "pseudo.selection.end_ratio=0.5", col, &m, &sd, &n) == 1 &&
+              fabs(m - 52) < 1e-9 && fabs(sd - sqrt(8.0)) < 1e-3 && n == 2,
+          "ablation 0.5: %g %g %d", m, sd, n);
+    CHECK(csv_find(csv, "ablation", "model.upsample=1;", col, &m, &sd, &n) == 1 && m == 40 &&
+              isnan(sd) && n == 1, "ablation upsample 1: %g %g %d", m, sd, n);
+    CHECK(csv_find(csv, "ablation", "start_ratio=none; pseudo.selection.end_ratio=n/a", col, &m,
+                   &sd, &n) == 1 && m == 55 && n == 1, "ablation no selection: %g %d", m, n);
+    CHECK(csv_find(csv, "ablation", "variant=baseline; model.upsample=4; "
+                   "pseudo.selection.start_ratio=n/a; pseudo.selection.end_ratio=n/a", col, &m,
+                   &sd, &n) == 1 && m == 30, "ablation baseline: %g", m);
+    CHECK(strstr(csv, "ablation,0,0,variant=baseline;") &&
+              strstr(csv, "ablation,0,1,variant=mt; model.upsample=1;") &&
+              strstr(csv, "ablation,0,4,variant=mt; model.upsample=4; pseudo.selection.start_ratio"
+                          "=none"),
+          "rows not ordered by value (baseline < mt, upsample 1 < 4, none after the numbers):"
+          "\n%s", csv);
+    /* the pseudo-label table */
+    /* among the runs with pseudo-labels (the baseline left out) the variant does not vary */
+    const char *lab = "pseudo,0,1,model.upsample=4; pseudo.selection.start_ratio=0.2; "
+                      "pseudo.selection.end_ratio=0.5,";
+    CHECK(csv_find(csv, "pseudo", lab, "candidates %", &m, &sd, &n) == 1 && fabs(m - 70) < 1e-9 &&
+              fabs(sd - sqrt(200.0)) < 1e-3 && n == 2, "pseudo candidates: %g %g %d", m, sd, n);
+    CHECK(csv_find(csv, "pseudo", lab, "selected %", &m, &sd, &n) == 1 && fabs(m - 50) < 1e-9 &&
+              fabs(sd) < 1e-9 && n == 2, "pseudo selected: %g %g %d", m, sd, n);
+    CHECK(csv_find(csv, "pseudo", lab, "outside mask %", &m, &sd, &n) == 1 &&
+              fabs(m - 20) < 1e-9 && fabs(sd - sqrt(200.0)) < 1e-3 && n == 2,
+          "pseudo outside: %g %g %d", m, sd, n);
+    CHECK(csv_find(csv, "pseudo", "end_ratio=0.9", "candidates %", &m, &sd, &n) == 1 && n == 0 &&
+              isnan(m), "a run without the columns counted: %g %d", m, n);
+    CHECK(!strstr(csv, "pseudo,0,0,variant=") && strstr(csv, "pseudo,0,0,model.upsample=1;"),
+          "pseudo table: baseline shown:\n%s", csv);
+    free(csv);
+    free(notes);
+    /* Markdown and LaTeX */
+    char *md = render(paths, NA, SCORR_TABLE_ABLATION, SCORR_TABLE_MD, SCORR_METRIC_TEST, NULL);
+    if (md) {
+        char want[256];
+        snprintf(want, sizeof want, "| mt | 4 | 0.2 | 0.5 | %.1f ± %.1f | 2 |", 52.0, sqrt(8.0));
+        CHECK(strstr(md, "### Ablation (test PCK@0.1") && strstr(md, want) &&
+                  strstr(md, "| mt | 4 | none | n/a | 55.0 | 1 |") &&
+                  strstr(md, "varied: variant, model.upsample, pseudo.selection.start_ratio, "
+                             "pseudo.selection.end_ratio"),
+              "markdown ablation lacks '%s' or the caption:\n%s", want, md);
+        free(md);
+    }
+    char *tex = render(paths, NA, SCORR_TABLE_PSEUDO, SCORR_TABLE_LATEX, SCORR_METRIC_TEST, NULL);
+    if (tex) {
+        CHECK(strstr(tex, "4 & 0.2 & 0.5 & $70.0 \\pm 14.1$ & $50.0 \\pm 0.0$ & $20.0 \\pm 14.1$ & 2 \\\\"),
+              "LaTeX pseudo row:\n%s", tex);
+        free(tex);
+    }
+    /* no run with the columns: a note says what is needed */
+    char *n2 = NULL;
+    char *c2 = render(paths + 2, 1, SCORR_TABLE_PSEUDO, SCORR_TABLE_CSV, SCORR_METRIC_TEST, &n2);
+    CHECK(n2 && strstr(n2, "--trn-dense-flow"), "note without pseudo-label columns: %s",
+          n2 ? n2 : "");
+    free(c2);
+    free(n2);
+}
+
 static void expect_collect_error(int line, const char *path, const char *needle)
 {
     struct scorr_results res;
@@ -358,6 +478,7 @@ int main(void)
 {
     tmp = fakes_tmpdir("test_table");
     test_tables();
+    test_generic();
     test_sweep_folder();
     test_bad_folders();
     fakes_cleanup();
