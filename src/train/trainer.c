@@ -190,7 +190,8 @@ static int setup_local(struct trainer *t)
     lc.augment = c->data.augment;
     lc.apply_flip = c->data.flip;
     lc.stride = 16 / c->model.upsample;
-    lc.dense = 1; /* pseudo-label precision when the split has dense flow */
+    /* pseudo-label precision when the split has dense flow */
+    lc.dense = c->variant != SCORR_VARIANT_BASELINE;
     SCORR_REQUIRE(16 % c->model.upsample == 0, SCORR_EINVAL,
                   "%s: model.upsample %d must divide 16 (the loss grid stride is 16 / upsample)",
                   t->config_path, c->model.upsample);
