@@ -22,6 +22,7 @@ struct scorr_eval_args {
     double ratio;             /* selection ratio */
     double pseudo_alpha;      /* pseudo-label correctness: EPE <= pseudo_alpha * T */
     int progress;             /* progress line */
+    int pictures;             /* > 0: draw this many pairs into <out>/pictures_<split> */
 };
 
 /* Defaults of the optional arguments (split test, auto threshold, best

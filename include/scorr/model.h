@@ -56,6 +56,17 @@ void scorr_model_set_training(struct scorr_model *m, int on);
  * owned by the model, valid until the next forward. */
 const float *scorr_model_forward(struct scorr_model *m, const float *src, const float *trg);
 
+/* How sure the last forward is of its matches, for pair b (0 <= b < B):
+ *   peak   (G, G) or NULL: at each target grid position the largest weight of
+ *          the soft-argmax's softmax over the source positions, that is
+ *          1 / sum_S exp((C[S] - max C) / beta), in (0, 1]; near 1 when one
+ *          source position dominates, near 1 / G^2 when none does;
+ *   mutual (G, G) or NULL: 1 where the target position's feature cell (h x w
+ *          grid) and its best source cell on the raw correlation are each
+ *          other's best match (mutual nearest neighbours), else 0.
+ * Local; reads what the forward kept. */
+void scorr_model_confidence(const struct scorr_model *m, int b, float *peak, uint8_t *mutual);
+
 /* Backward of the last forward: dflow (B, G, G, 2); ADDS into the gradient buffer. */
 void scorr_model_backward(struct scorr_model *m, const float *dflow);
 

@@ -90,6 +90,13 @@ struct scorr_sweep {
  * scorr_sweep_free. Local. */
 int scorr_sweep_load(const char *path, const char *dir_override, struct scorr_sweep *sw);
 
+/* A sweep read back from its folder, without the sweep file: cells.tsv
+ * (index, id, eval split and data) and each cell's cells/<id>/exp.yaml; the
+ * name from the exp.yaml header. Enough for scorr_sweep_status and the
+ * report, not for writing or submitting (no resources, no overrides).
+ * Errors name the file. Local. */
+int scorr_sweep_open_folder(const char *dir, struct scorr_sweep *sw);
+
 /* Parse from text (tests); `file` names it in messages and anchors `base:`. */
 int scorr_sweep_parse(const char *text, size_t len, const char *file, const char *dir_override,
                       struct scorr_sweep *sw);

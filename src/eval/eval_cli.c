@@ -11,6 +11,7 @@
 #include "scorr/eval_model.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
+#include "scorr/pictures.h"
 
 void scorr_eval_args_default(struct scorr_eval_args *a)
 {
@@ -190,6 +191,18 @@ int scorr_eval_command(const struct scorr_comm *c, const struct scorr_eval_args 
         if (!local)
             scorr_info("\nwrote %s/eval_%s.json, eval_%s_pairs.csv, eval_%s_categories.csv", s.out,
                        a->split, a->split, a->split);
+        if (!local && a->pictures > 0) {
+            char dir[4400];
+            snprintf(dir, sizeof dir, "%s/pictures_%s", s.out, a->split);
+            struct scorr_pictures_run pr = {.data = a->data, .split = a->split, .ds = s.ds,
+                                            .ev = s.ev, .net = &net, .batch = a->batch,
+                                            .count = a->pictures, .dir = dir};
+            int drawn = 0;
+            local = scorr_pictures_write(&pr, &drawn);
+            if (!local)
+                scorr_info("wrote %d pair%s of pictures to %s (index.tsv lists them)", drawn,
+                           drawn == 1 ? "" : "s", dir);
+        }
     }
     SCORR_TRY(scorr_comm_agree(c, local));
 done:

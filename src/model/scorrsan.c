@@ -195,3 +195,27 @@ void scorr_model_zero_grad(struct scorr_model *m)
 {
     memset(m->g, 0, m->table.total * sizeof(float));
 }
+
+void scorr_model_confidence(const struct scorr_model *m, int b, float *peak, uint8_t *mutual)
+{
+    const struct scorr_head *hd = &m->head;
+    const int G = scorr_model_grid(m), h = hd->cfg.h, w = hd->cfg.w, up = hd->cfg.up;
+    const size_t l = (size_t)h * w;
+    SCORR_ASSERT(b >= 0 && b < m->cfg.batch);
+    for (int y = 0; y < G; y++)
+        for (int x = 0; x < G; x++) {
+            const size_t t = (size_t)y * G + x;
+            if (peak) {
+                const float sum = hd->stats[((size_t)b * G * G + t) * SCORR_SOFTARGMAX_NSTAT + 1];
+                peak[t] = sum > 0 ? 1.0f / sum : 0.0f;
+            }
+            if (mutual) {
+                /* the feature cell under this grid position */
+                int cy = y / up, cx = x / up;
+                if (cy >= h) cy = h - 1;
+                if (cx >= w) cx = w - 1;
+                const int32_t tc = cy * w + cx, sc = hd->targ[(size_t)b * l + (size_t)tc];
+                mutual[t] = sc >= 0 && hd->sarg[(size_t)b * l + (size_t)sc] == tc;
+            }
+        }
+}

@@ -38,6 +38,9 @@ static void usage(FILE *f)
           "  --dilation K|none     label-mask dilation for the pseudo-labels (default 7)\n"
           "  --ratio R             small-loss selection ratio (default 0.9)\n"
           "  --pseudo-alpha A      a pseudo-label is correct when its EPE <= A * T (default 0.1)\n"
+          "  --pictures N          draw N pairs (spread over categories, difficulty flags\n"
+          "                        and PCK) into <out>/pictures_<split>/: keypoint\n"
+          "                        transfers green/red by PCK@0.1, and warps (docs/report.md)\n"
           "  --quiet               no table, no progress (warnings and errors only)\n"
           "  --help                this text\n"
           "\n"
@@ -48,7 +51,7 @@ static void usage(FILE *f)
 /* Options that take a value. */
 static const char *const k_valued[] = {"--split",  "--alpha",  "--threshold", "--network",
                                        "--batch",  "--out",    "--pseudo",    "--dilation",
-                                       "--ratio",  "--pseudo-alpha", NULL};
+                                       "--ratio",  "--pseudo-alpha", "--pictures", NULL};
 
 int main(int argc, char **argv)
 {
@@ -92,6 +95,8 @@ int main(int argc, char **argv)
                                 "found '%s'\n", v);
                 return 2;
             }
+        } else if (!strcmp(o, "--pictures")) {
+            if (scorr_cli_int(PROG, o, argv[++i], 1, 1000, &a.pictures)) return 2;
         } else if (!strcmp(o, "--ratio")) {
             if (scorr_cli_double(PROG, o, argv[++i], 0, 1, &a.ratio)) return 2;
         } else if (!strcmp(o, "--pseudo-alpha")) {

@@ -25,7 +25,15 @@ static void usage(FILE *f)
           "  --out-png FILE      write source | target side by side with a line per match\n"
           "  --points LIST       target points 'x,y;x,y;...' in original target pixels:\n"
           "                      their source points are printed (and drawn)\n"
-          "  --grid N            without --points, draw an N x N grid of matches (default 8)\n"
+          "  --grid N            without --points, draw an N x N grid of target points\n"
+          "                      instead of the confident matches\n"
+          "  --max-matches N     without --points: draw at most N confident matches (40);\n"
+          "                      confident = mutual nearest neighbours, strongest\n"
+          "                      soft-argmax peak first, one per S/16 pixels\n"
+          "  --min-peak P        ... and only where the soft-argmax peak is >= P (0..1)\n"
+          "  --all-positions     ... any grid position, not only mutual nearest neighbours\n"
+          "  --mask FILE         ... and only on the target's foreground: an image whose\n"
+          "                      bright pixels (a channel > 127) mark it (any size)\n"
           "  --size S            network input size, a multiple of 16 (default: the\n"
           "                      checkpoint's data.image_size)\n"
           "  --network N         0, 1 (mt step checkpoints hold both) or best (default)\n"
@@ -36,8 +44,9 @@ static void usage(FILE *f)
 }
 
 /* Options that take a value. */
-static const char *const k_valued[] = {"--out-flow", "--out-png", "--points", "--grid",
-                                       "--size",     "--network", NULL};
+static const char *const k_valued[] = {"--out-flow", "--out-png",     "--points",
+                                       "--grid",     "--size",        "--network",
+                                       "--mask",     "--max-matches", "--min-peak", NULL};
 
 int main(int argc, char **argv)
 {
@@ -61,6 +70,16 @@ int main(int argc, char **argv)
             a.points = argv[++i];
         } else if (!strcmp(o, "--grid")) {
             if (scorr_cli_int(PROG, o, argv[++i], 1, 64, &a.grid)) return 2;
+        } else if (!strcmp(o, "--mask")) {
+            a.mask = argv[++i];
+        } else if (!strcmp(o, "--max-matches")) {
+            if (scorr_cli_int(PROG, o, argv[++i], 1, 4096, &a.select.max_matches)) return 2;
+        } else if (!strcmp(o, "--min-peak")) {
+            double v;
+            if (scorr_cli_double(PROG, o, argv[++i], 0, 1, &v)) return 2;
+            a.select.min_peak = (float)v;
+        } else if (!strcmp(o, "--all-positions")) {
+            a.select.mutual = 0;
         } else if (!strcmp(o, "--size")) {
             if (scorr_cli_int(PROG, o, argv[++i], 16, 4096, &a.size)) return 2;
         } else if (!strcmp(o, "--network")) {
@@ -82,7 +101,7 @@ int main(int argc, char **argv)
         return 2;
     }
     a.checkpoint = pos[0], a.src = pos[1], a.trg = pos[2];
-    if (scorr_match_command(&a)) {
+    if (scorr_match_command(&a, NULL)) {
         scorr_error_print(stderr, "scorr_match");
         return 1;
     }

@@ -724,3 +724,11 @@ void table_doc_free(struct tdoc *doc)
     free(doc->notes);
     memset(doc, 0, sizeof *doc);
 }
+
+int scorr_table_doc_build(const struct scorr_results *res, const struct scorr_table_options *opt,
+                          struct tdoc *doc)
+{
+    return table_build(res, opt, doc);
+}
+
+void scorr_table_doc_free(struct tdoc *doc) { table_doc_free(doc); }

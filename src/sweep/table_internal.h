@@ -1,42 +1,10 @@
-/* Private to the table code: a format-neutral document of blocks (one table
- * each) that table_build.c fills and table_format.c prints. */
+/* Private to the table code: table_build.c fills the document of blocks
+ * (scorr/table_doc.h, one table each) and table_format.c prints it. */
 #ifndef SCORR_TABLE_INTERNAL_H
 #define SCORR_TABLE_INTERNAL_H
 
 #include "scorr/table.h"
-
-enum tcell_kind {
-    TC_TEXT = 0, /* text */
-    TC_CHECK,    /* a check mark (on) or a dash */
-    TC_STAT,     /* mean +- std over n runs; n = 0: missing */
-    TC_COUNT     /* the n of the row */
-};
-
-struct tcell {
-    enum tcell_kind kind;
-    char text[256];
-    int on;
-    double mean, std; /* std NaN when n < 2 */
-    int n;
-};
-
-struct tblock {
-    char table[32];      /* modules | variants | dilation | categories */
-    char title[256];
-    char caption[1024];
-    int ncol;
-    char (*head)[64];
-    int nrow, cap;
-    struct tcell *cells; /* nrow x ncol */
-};
-
-struct tdoc {
-    char metric[64];     /* "test PCK@0.1" */
-    int nblock;
-    struct tblock *blocks;
-    int nnote;
-    char (*notes)[1400];
-};
+#include "scorr/table_doc.h"
 
 /* ---- shared by the table builders (table_build.c, table_generic.c) ---- */
 

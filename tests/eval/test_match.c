@@ -121,7 +121,7 @@ int main(void)
     memset(trg.pixels, 200, 30 * 80 * 3);
     float tp[4] = {10, 20, 25, 70}, sp[4] = {5, 5, 50, 30};
     snprintf(p, sizeof p, "%s/m.png", dir);
-    CHECK_OK(scorr_match_draw(p, &src, &trg, tp, sp, 2));
+    CHECK_OK(scorr_match_draw(p, &src, &trg, tp, sp, 2, NULL, NULL));
     struct scorr_image pic = {0};
     CHECK_OK(scorr_image_load(p, &pic));
     /* height 256 (the minimum); source 60x40 -> 384 wide, target 30x80 -> 96, 8 apart */
