@@ -1,7 +1,8 @@
 #!/bin/bash
 # Install the Debian 12 packages scorr needs, if any are missing.
 #   scripts/deps.sh            build and run dependencies
-#   scripts/deps.sh --test     also what the test suite needs (SLURM, munge)
+#   scripts/deps.sh --test     also what the test suite needs (SLURM, munge, Chromium for
+#                              the report's browser test)
 #   scripts/deps.sh --torch    also PyTorch, for regenerating fixtures and bench/ comparisons
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git ca-certificates
@@ -10,7 +11,7 @@ pkgs=(build-essential cmake pkg-config git ca-certificates
       libjpeg-dev libpng-dev libcjson-dev libmatio-dev)
 for a in "$@"; do
   case "$a" in
-    --test) pkgs+=(slurmctld slurmd slurm-client munge) ;;
+    --test) pkgs+=(slurmctld slurmd slurm-client munge chromium) ;;
     --torch) pkgs+=(python3-torch python3-torchvision python3-h5py python3-numpy python3-scipy) ;;
     *) echo "deps.sh: unknown option '$a' (use --test, --torch)" >&2; exit 2 ;;
   esac

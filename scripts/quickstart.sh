@@ -2,7 +2,8 @@
 # The main job on a fresh machine: install what is missing, build, generate the
 # built-in synthetic benchmark, train the mutual-online-teacher variant on two
 # MPI ranks (experiments/quickstart.yaml), then evaluate the trained network and
-# the untrained one (its initial weights) on the test split.
+# the untrained one (its initial weights) on the test split, draw a few pairs
+# and write the run's HTML report (runs/quickstart/report.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -30,7 +31,9 @@ echo "== training (mt, $NP ranks x $THREADS threads): runs/quickstart"
 echo "== evaluating the untrained network (runs/quickstart/init.h5) on the test split"
 "$BIN/scorr_eval" runs/quickstart/init.h5 data/synth.h5 --split test --out runs/quickstart/untrained
 echo "== evaluating the trained network (runs/quickstart/best.h5) on the test split"
-"$BIN/scorr_eval" runs/quickstart/best.h5 data/synth.h5 --split test
+"$BIN/scorr_eval" runs/quickstart/best.h5 data/synth.h5 --split test --pictures 8
+echo "== the report: training curves, evaluation tables, pictures"
+"$BIN/scorr_report" runs/quickstart
 # The overall per-image PCK@0.1: the first "pck" object of the JSON.
 pck() {
   local v
@@ -39,3 +42,4 @@ pck() {
 }
 echo
 echo "test PCK@0.1 (bbox): untrained $(pck runs/quickstart/untrained/eval_test.json)  ->  trained $(pck runs/quickstart/eval_test.json)"
+echo "report: $(pwd)/runs/quickstart/report.html (one file; open it in a browser)"

@@ -174,7 +174,11 @@ int scorr_pictures_write(const struct scorr_pictures_run *r, int *drawn)
             snprintf(pn, sizeof pn, "pair%lld", (long long)p);
             safe_name(s->pair_names ? s->pair_names[p] : pn, name, sizeof name);
             safe_name(cat, cname, sizeof cname);
-            snprintf(base, sizeof base, "%02d_%s_%s_pck%.0f", k + 1, name, cname, pck);
+            /* the category once (synthetic pair names end in it already) */
+            size_t ln = strlen(name), lc = strlen(cname);
+            const int has_cat = ln > lc && name[ln - lc - 1] == '_' && !strcmp(name + ln - lc, cname);
+            snprintf(base, sizeof base, "%02d_%s%s%s_pck%.0f", k + 1, name, has_cat ? "" : "_",
+                     has_cat ? "" : cname, pck);
             snprintf(file, sizeof file, "%s/%s.png", r->dir, base);
             snprintf(wfile, sizeof wfile, "%s/%s_warp.png", r->dir, base);
             struct scorr_pair_picture pp;

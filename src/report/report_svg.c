@@ -11,6 +11,7 @@
 #define L 62   /* left margin: y tick labels */
 #define R 14
 #define T 30   /* title */
+#define LEGEND_ROW 14
 #define B 46   /* x ticks and label */
 
 static const char *const k_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
@@ -59,11 +60,11 @@ static void frame(struct scorr_sbuf *b, const char *title, const char *xlabel, c
 }
 
 /* y axis ticks and grid over [lo, hi] (log10 values when logy). */
-static void y_axis(struct scorr_sbuf *b, double lo, double hi, int logy, int width)
+static void y_axis(struct scorr_sbuf *b, double lo, double hi, int logy, int width, int top)
 {
     const double step = logy ? 1 : nice_step(hi - lo, 5);
     for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-        double py = T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+        double py = top + (H - top - B) * (1 - (v - lo) / (hi - lo));
         char lab[32];
         if (logy)
             snprintf(lab, sizeof lab, "1e%.0f", v);
@@ -75,21 +76,27 @@ static void y_axis(struct scorr_sbuf *b, double lo, double hi, int logy, int wid
     }
     scorr_sb_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#555\"/>"
                        "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n",
-                    L, L, T, H - B, L, width - R, H - B, H - B);
+                    L, L, top, H - B, L, width - R, H - B, H - B);
 }
 
 void svg_line_chart(struct scorr_sbuf *b, const struct chart *c)
 {
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-    int shown = 0;
-    for (int s = 0; s < c->nseries; s++)
+    int shown = 0, with_data = 0, integer_x = 1;
+    for (int s = 0; s < c->nseries; s++) {
+        int any = 0;
         for (int i = 0; i < c->s[s].n; i++) {
             double x = c->s[s].x[i], y = c->s[s].y[i];
             if (!isfinite(x) || !isfinite(y) || (c->logy && y <= 0)) continue;
             if (c->logy) y = log10(y);
             x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
-            shown = 1;
+            integer_x &= x == floor(x);
+            shown = any = 1;
         }
+        with_data += any;
+    }
+    /* the legend in rows of three above the plot */
+    const int top = T + LEGEND_ROW * ((with_data + 2) / 3);
     frame(b, c->title, c->xlabel, c->ylabel, W);
     if (!shown) {
         scorr_sb_printf(b, "<text x=\"%d\" y=\"%d\" fill=\"#777\">no data</text>\n</svg>\n", L + 10,
@@ -106,8 +113,9 @@ void svg_line_chart(struct scorr_sbuf *b, const struct chart *c)
         if (y0 >= 0 && y0 - pad < 0) y0 = 0; else y0 -= pad;
         y1 += pad;
     }
-    y_axis(b, y0, y1, c->logy, W);
-    const double xs = nice_step(x1 - x0, 6);
+    y_axis(b, y0, y1, c->logy, W, top);
+    double xs = nice_step(x1 - x0, 6);
+    if (integer_x && xs < 1) xs = 1; /* epochs, steps */
     for (double v = ceil(x0 / xs - 1e-9) * xs; v <= x1 + xs * 1e-9; v += xs) {
         double px = L + (W - L - R) * (v - x0) / (x1 - x0);
         char lab[32];
@@ -130,7 +138,7 @@ void svg_line_chart(struct scorr_sbuf *b, const struct chart *c)
             }
             if (c->logy) y = log10(y);
             double px = L + (W - L - R) * (x - x0) / (x1 - x0);
-            double py = T + (H - T - B) * (1 - (y - y0) / (y1 - y0));
+            double py = top + (H - top - B) * (1 - (y - y0) / (y1 - y0));
             if (!any)
                 scorr_sb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s d=\"", col,
                                 se->dashed ? " stroke-dasharray=\"6 3\"" : "");
@@ -147,10 +155,10 @@ void svg_line_chart(struct scorr_sbuf *b, const struct chart *c)
                 if (c->logy) y = log10(y);
                 scorr_sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
                                 L + (W - L - R) * (x - x0) / (x1 - x0),
-                                T + (H - T - B) * (1 - (y - y0) / (y1 - y0)), col);
+                                top + (H - top - B) * (1 - (y - y0) / (y1 - y0)), col);
             }
         /* legend entries, in rows of three along the top */
-        int lx = L + 8 + (legend % 3) * 150, ly = T + 12 + (legend / 3) * 14;
+        int lx = L + 8 + (legend % 3) * 150, ly = T + 8 + (legend / 3) * LEGEND_ROW;
         scorr_sb_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
                            "stroke-width=\"2\"%s/><text x=\"%d\" y=\"%d\">", lx, lx + 16, ly - 4,
                         ly - 4, col, se->dashed ? " stroke-dasharray=\"4 2\"" : "", lx + 20, ly);
@@ -181,7 +189,7 @@ void svg_error_bars(struct scorr_sbuf *b, const char *title, const char *ylabel,
     if (pad == 0) pad = fabs(y1) * 0.1 + 0.5;
     y0 = y0 - pad < 0 && y0 >= 0 ? 0 : y0 - pad;
     y1 += pad;
-    y_axis(b, y0, y1, 0, width);
+    y_axis(b, y0, y1, 0, width, T);
     const double slot = (double)(width - L - R) / n;
 #define PY(v) (T + (H - T - B) * (1 - ((v) - y0) / (y1 - y0)))
     for (int i = 0; i < n; i++) {
