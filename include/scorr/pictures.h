@@ -55,10 +55,10 @@ int scorr_picture_warp(const char *png, const uint8_t *src, const uint8_t *trg, 
  * keypoints, taken round-robin over categories; within a category ordered
  * by their difficulty flags, then by their PCK at (mode, alpha index a),
  * and read at evenly spread positions (1/2, 1/4, 3/4, 1/8, ...) so that
- * easy and hard, good and bad pairs all appear. pairs (n) out; returns the
- * number chosen. Local. */
+ * easy and hard, good and bad pairs all appear. pairs (n) out; *chosen:
+ * the number chosen. Errors: out of memory. Local. */
 int scorr_pictures_choose(const struct scorr_evaluator *ev, int mode, int a, int n,
-                          int64_t *pairs);
+                          int64_t *pairs, int *chosen);
 
 /* The whole step of scorr_eval --pictures: choose `count` pairs, run the
  * network on them (net: B pairs per forward), draw both pictures of each

@@ -38,8 +38,9 @@ static int64_t spread(int64_t j, int64_t m)
 }
 
 int scorr_pictures_choose(const struct scorr_evaluator *ev, int mode, int a, int n,
-                          int64_t *pairs)
+                          int64_t *pairs, int *chosen)
 {
+    int err = 0;
     const struct scorr_split *s = scorr_evaluator_split(ev);
     const int64_t P = s->num_pairs;
     int K = 0;
@@ -49,7 +50,7 @@ int scorr_pictures_choose(const struct scorr_evaluator *ev, int mode, int a, int
     int64_t *start = calloc((size_t)K + 1, sizeof *start), *next = calloc((size_t)K + 1, sizeof *next);
     uint8_t *used = calloc((size_t)(P ? P : 1), 1);
     int got = 0;
-    if (!it || !start || !next || !used) goto done;
+    SCORR_REQUIRE(it && start && next && used, SCORR_ENOMEM, "out of memory choosing pairs");
     /* bucket the pairs with keypoints by category */
     int64_t m = 0;
     for (int k = 0; k < K; k++) {
@@ -93,7 +94,8 @@ int scorr_pictures_choose(const struct scorr_evaluator *ev, int mode, int a, int
     }
 done:
     free(it), free(start), free(next), free(used);
-    return got;
+    *chosen = got;
+    return err;
 }
 
 /* A file-name-safe copy of s (letters, digits, '-', '.'; others '_'), at most n - 1. */
@@ -137,7 +139,8 @@ int scorr_pictures_write(const struct scorr_pictures_run *r, int *drawn)
     pairs = malloc(sizeof *pairs * (size_t)r->count);
     pred = malloc(sizeof(float) * 2 * (size_t)(s->max_kps > 0 ? s->max_kps : 1));
     SCORR_REQUIRE(pairs && pred, SCORR_ENOMEM, "out of memory");
-    const int n = scorr_pictures_choose(r->ev, 0, ai, r->count, pairs);
+    int n = 0;
+    SCORR_TRY(scorr_pictures_choose(r->ev, 0, ai, r->count, pairs, &n));
     SCORR_TRY(scorr_mkdirs(r->dir));
     if (s->has_dense) {
         dense = malloc(sizeof(float) * 2 * (size_t)S * S);
