@@ -102,7 +102,7 @@ int scorr_match_command(const struct scorr_match_args *a, struct scorr_match_res
         scorr_info("wrote %s (%d x %d target pixels)", a->out_flow, trg.width, trg.height);
     }
     const int given = n > 0;
-    if (!given && !a->grid) {
+    if (!given && !a->grid && a->out_png) {
         /* the confident matches */
         const int G = net->grid;
         peak = malloc(sizeof(float) * (size_t)G * G);

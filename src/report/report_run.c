@@ -389,7 +389,7 @@ static int pictures_section(struct scorr_sbuf *b, const char *dir, const char *r
 {
     int err = 0;
     struct csv t = {0};
-    char path[MAXPATH];
+    char path[MAXPATH + 16];
     snprintf(path, sizeof path, "%s/index.tsv", dir);
     if (!scorr_exists(path)) return 0;
     SCORR_TRY(csv_read(path, '\t', &t));

@@ -39,6 +39,7 @@ static int block_html(struct scorr_sbuf *b, const struct tblock *t, const char *
 {
     int err = 0;
     struct bar *bars = NULL;
+    char (*labels)[64] = NULL;
     scorr_sb_printf(b, "<h3>");
     html_text(b, t->title);
     scorr_sb_printf(b, "</h3>\n<p class=\"sub\">");
@@ -66,22 +67,37 @@ static int block_html(struct scorr_sbuf *b, const struct tblock *t, const char *
     scorr_sb_printf(b, "</table>\n");
     if (chart_col < 0 || !t->nrow) goto done;
     bars = calloc((size_t)t->nrow, sizeof *bars);
-    SCORR_REQUIRE(bars, SCORR_ENOMEM, "out of memory");
+    labels = calloc((size_t)t->nrow, sizeof *labels);
+    SCORR_REQUIRE(bars && labels, SCORR_ENOMEM, "out of memory");
+    int settings = -1;
+    for (int c = 0; c < t->ncol; c++)
+        if (!strcmp(t->head[c], "Settings")) settings = c;
     for (int r = 0; r < t->nrow; r++) {
         const struct tcell *x = &t->cells[(size_t)r * t->ncol + chart_col];
-        bars[r].label = t->cells[(size_t)r * t->ncol].text;
+        /* the row's name, and what tells equal names apart: "A6 (k=3)" */
+        const char *name = t->cells[(size_t)r * t->ncol].text;
+        const char *set = settings >= 0 ? t->cells[(size_t)r * t->ncol + settings].text : "";
+        const char *val = strrchr(set, '=');
+        if (val && val[1])
+            snprintf(labels[r], sizeof labels[r], "%.40s (%.20s)", name, val + 1);
+        else
+            snprintf(labels[r], sizeof labels[r], "%.63s", name);
+        bars[r].label = labels[r];
         bars[r].n = x->n;
         bars[r].mean = x->n ? x->mean : NAN;
         bars[r].std = x->n > 1 ? x->std : NAN;
     }
     char title[400];
-    snprintf(title, sizeof title, "%s: %s (mean \xc2\xb1 std over seeds)", t->title, t->head[chart_col]);
+    const char *paren = strstr(t->title, " (");
+    snprintf(title, sizeof title, "%.*s: %s, mean \xc2\xb1 std", paren ? (int)(paren - t->title) : 200,
+             t->title, t->head[chart_col]);
     scorr_sb_printf(b, "<div class=\"charts\">\n");
     svg_error_bars(b, title, metric, bars, t->nrow);
     (*charts)++;
     scorr_sb_printf(b, "</div>\n");
 done:
     free(bars);
+    free(labels);
     return err;
 }
 
@@ -116,7 +132,7 @@ int scorr_report_sweep(const char *sweep_dir, const char *out, double alpha, int
     have_doc = 1;
     /* the runs' own reports */
     for (int i = 0; with_runs && i < sw.n_cells; i++) {
-        char run[MAXPATH];
+        char run[SCORR_SWEEP_PATH + SCORR_CONFIG_NAME + 8];
         snprintf(run, sizeof run, "%s/runs/%s", sw.dir, sw.cells[i].id);
         snprintf(path, sizeof path, "%s/config.yaml", run);
         if (!scorr_exists(path)) continue;

@@ -80,7 +80,7 @@ int scorr_sweep_open_folder(const char *dir, struct scorr_sweep *sw)
     }
     if (!sw->name[0]) {
         const char *b = strrchr(sw->dir, '/');
-        snprintf(sw->name, sizeof sw->name, "%s", b ? b + 1 : sw->dir);
+        snprintf(sw->name, sizeof sw->name, "%.127s", b ? b + 1 : sw->dir);
     }
 done:
     free(text);
