@@ -22,7 +22,7 @@ struct tcell {
 };
 
 struct tblock {
-    char table[32];      /* modules | variants | dilation | categories */
+    char table[32];      /* modules | variants | dilation | categories | ablation | pseudo */
     char title[256];
     char caption[1024];
     int ncol;

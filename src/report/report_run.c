@@ -228,31 +228,41 @@ static int curves(struct scorr_sbuf *b, const char *dir, const cJSON *sum, int *
     r = chart_of(b, &ep, "epoch", "Pseudo-labels: keep ratio and weight", "value", sel, 2, 0, 0);
     SCORR_TRY(r < 0);
     *charts += r;
-    /* pseudo-label precision and any other column, by name */
-    struct want prec[16], other[16];
-    int np = 0, no = 0;
+    /* pseudo-label precision (any column whose name holds "prec"), the counts
+     * behind it ("X_n" beside an "X_prec"), and any other column, by name */
+    struct want prec[16], cnt[16], other[16];
+    int np = 0, nc = 0, no = 0;
     for (int k = 0; k < ep.ncol; k++) {
-        if (known(ep.head[k]) || !has_finite(&ep, ep.head[k])) continue;
-        if (strstr(ep.head[k], "prec") && np < 16)
-            prec[np++] = (struct want){ep.head[k], ep.head[k], 0};
+        const char *h = ep.head[k];
+        if (known(h) || !has_finite(&ep, h)) continue;
+        char partner[160];
+        size_t l = strlen(h);
+        snprintf(partner, sizeof partner, "%.*s_prec", l > 2 ? (int)(l - 2) : 0, h);
+        if (strstr(h, "prec") && np < 16)
+            prec[np++] = (struct want){h, h, 0};
+        else if (l > 2 && !strcmp(h + l - 2, "_n") && csv_col(&ep, partner) >= 0 && nc < 16)
+            cnt[nc++] = (struct want){h, h, 0};
         else if (no < 16)
-            other[no++] = (struct want){ep.head[k], ep.head[k], 0};
+            other[no++] = (struct want){h, h, 0};
     }
-    if (np) {
-        r = chart_of(b, &ep, "epoch", "Pseudo-label precision", "%", prec, np, 1, 0);
-        SCORR_TRY(r < 0);
-        *charts += r;
-    }
-    if (no) {
-        r = chart_of(b, &ep, "epoch", "Other columns of epochs.csv", "value", other, no, 1, 0);
+    const struct want *extra[3] = {prec, cnt, other};
+    const int nextra[3] = {np, nc, no};
+    static const char *const titles[3][2] = {
+        {"Pseudo-label precision", "%"},
+        {"Pseudo-label positions with a known true flow", "positions"},
+        {"Other columns of epochs.csv", "value"}};
+    for (int e = 0; e < 3; e++) {
+        if (!nextra[e]) continue;
+        r = chart_of(b, &ep, "epoch", titles[e][0], titles[e][1], extra[e], nextra[e], 1, 0);
         SCORR_TRY(r < 0);
         *charts += r;
     }
     scorr_sb_printf(b, "</div>\n");
     if (!np)
         scorr_sb_printf(b, "<p class=\"note\">Pseudo-label precision: not measured during "
-                           "training (no such column in epochs.csv); scorr_eval --pseudo-peer "
-                           "measures it after the fact.</p>\n");
+                           "this training (no values in epochs.csv; it needs a training split "
+                           "with dense flow, scorr_synth --trn-dense-flow, docs/training.md); "
+                           "scorr_eval --pseudo-peer measures it after the fact.</p>\n");
 done:
     csv_free(&ep);
     csv_free(&st);

@@ -122,7 +122,8 @@ int scorr_report_sweep(const char *sweep_dir, const char *out, double alpha, int
     SCORR_REQUIRE(st, SCORR_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s/jobs.tsv", sw.dir);
     SCORR_TRY(scorr_sweep_status(&sw, scorr_exists(path), st));
-    struct scorr_table_options opt = {SCORR_TABLE_ALL, SCORR_TABLE_MD,
+    struct scorr_table_options opt = {SCORR_TABLE_ALL | SCORR_TABLE_ABLATION | SCORR_TABLE_PSEUDO,
+                                      SCORR_TABLE_MD,
                                       strcmp(sw.eval_split, "test") ? SCORR_METRIC_VAL
                                                                     : SCORR_METRIC_TEST,
                                       alpha};

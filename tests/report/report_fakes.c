@@ -35,13 +35,13 @@ int rf_make_run(const char *dir, int pictures)
     if ((err = put(dir, "summary.json", buf))) return err;
     if ((err = put(dir, "epochs.csv",
                    "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,lr_head,"
-                   "lr_backbone,seconds,pseudo_precision,grad_norm\n"
-                   "0,0,3.1,3.1,0,10.5,0,0.2,0.001,0.001,4.0,,1.5\n"
-                   "0,1,3.2,3.2,0,11.0,0,0.2,0.001,0.001,4.0,,1.4\n"
-                   "1,0,2.5,2.2,0.3,18.25,1,0.55,0.0005,0.0005,4.0,61.5,1.2\n"
-                   "1,1,2.6,2.3,0.3,17.0,1,0.55,0.0005,0.0005,4.0,60.0,1.1\n"
-                   "2,0,2.1,1.9,0.2,22.0,1,0.9,1e-05,1e-05,4.0,70.25,0.9\n"
-                   "2,1,2.0,1.8,0.2,23.4567,1,0.9,1e-05,1e-05,4.0,71.0,0.8\n")))
+                   "lr_backbone,seconds,pl_sel_n,pl_sel_prec,grad_norm\n"
+                   "0,0,3.1,3.1,0,10.5,0,0.2,0.001,0.001,4.0,,,1.5\n"
+                   "0,1,3.2,3.2,0,11.0,0,0.2,0.001,0.001,4.0,,,1.4\n"
+                   "1,0,2.5,2.2,0.3,18.25,1,0.55,0.0005,0.0005,4.0,900,61.5,1.2\n"
+                   "1,1,2.6,2.3,0.3,17.0,1,0.55,0.0005,0.0005,4.0,880,60.0,1.1\n"
+                   "2,0,2.1,1.9,0.2,22.0,1,0.9,1e-05,1e-05,4.0,1500,70.25,0.9\n"
+                   "2,1,2.0,1.8,0.2,23.4567,1,0.9,1e-05,1e-05,4.0,1480,71.0,0.8\n")))
         return err;
     if ((err = put(dir, "steps.csv",
                    "step,epoch,iter,net,loss,loss_gt,loss_pseudo,pseudo_weight,keep_ratio,lr_head,"

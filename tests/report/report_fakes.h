@@ -10,7 +10,8 @@
 #define RF_NAME "fake-run-7"
 
 /* A run folder at dir: config.yaml, summary.json, epochs.csv (2 networks,
- * 3 epochs, with a pseudo-label precision column and an unknown one),
+ * 3 epochs, with the trainer's pl_sel_n / pl_sel_prec columns and an
+ * unknown one),
  * steps.csv, eval_test.json and, when pictures, pictures_test/ with two
  * pictures drawn by scorr_picture_pair and their index.tsv. 0 ok. */
 int rf_make_run(const char *dir, int pictures);

@@ -46,11 +46,13 @@ static void test_run(const char *tmp)
     CHECK(strstr(h, "31.88"), "test PCK@0.1 of eval_test.json");
     CHECK(strstr(h, "27.12"), "per-category PCK of eval_test.json");
     CHECK(strstr(h, "9.88 px"), "dense EPE of eval_test.json");
-    /* loss/epoch, loss/step, val PCK, lr, keep ratio, precision, other columns */
-    CHECK(info.charts == 7, "%d charts, expected 7", info.charts);
-    CHECK(rf_count(h, "<svg ") == 7, "%d svg elements", rf_count(h, "<svg "));
-    CHECK(strstr(h, "Pseudo-label precision") && strstr(h, "pseudo_precision, net 1"),
+    /* loss/epoch, loss/step, val PCK, lr, keep ratio, precision, its counts, other columns */
+    CHECK(info.charts == 8, "%d charts, expected 8", info.charts);
+    CHECK(rf_count(h, "<svg ") == 8, "%d svg elements", rf_count(h, "<svg "));
+    CHECK(strstr(h, "Pseudo-label precision") && strstr(h, "pl_sel_prec, net 1"),
           "precision column charted per network");
+    CHECK(strstr(h, "Pseudo-label positions") && strstr(h, "pl_sel_n, net 0"),
+          "its counts charted apart");
     CHECK(strstr(h, "grad_norm"), "unknown column charted by name");
     CHECK(info.evals == 1 && info.pictures == 2, "evals %d pictures %d", info.evals,
           info.pictures);
