@@ -175,10 +175,11 @@ int main(int argc, char **argv)
         scorr_corr_forward(hd.corr, hd.feat[0], hd.feat[1], &hd.corr_shape);
         scorr_mnn_forward(hd.mnn, hd.smax, hd.sarg, hd.tmax, hd.targ, hd.corr, &hd.corr_shape);
         double t2 = scorr_now();
-        scorr_softargmax_forward(flow, hd.stats, hd.mnn, &hd.sa_shape, hd.scratch);
+        scorr_softargmax_forward(flow, hd.stats, hd.mnn, NULL, NULL, &hd.sa_shape, hd.scratch);
         double t3 = scorr_now();
         memset(hd.dmnn, 0, (size_t)cfg.batch * cfg.h * cfg.w * cfg.h * cfg.w * sizeof(float));
-        scorr_softargmax_backward(hd.dmnn, dflow, hd.mnn, hd.stats, &hd.sa_shape, hd.scratch);
+        scorr_softargmax_backward(hd.dmnn, NULL, NULL, dflow, hd.mnn, hd.stats, NULL, NULL, &hd.sa_shape,
+                                  hd.scratch);
         double t4 = scorr_now();
         st[0] += t1 - t0;
         st[1] += t2 - t1;
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
         double t0 = scorr_now();
         unfused_forward(f2, hd.mnn, cup, a, cfg.batch, cfg.h, cfg.w, cfg.up, cfg.beta, ty, tx);
         double t1 = scorr_now();
-        scorr_softargmax_forward(flow, hd.stats, hd.mnn, &s1, hd.scratch);
+        scorr_softargmax_forward(flow, hd.stats, hd.mnn, NULL, NULL, &s1, hd.scratch);
         double t2 = scorr_now();
         double worst = 0;
         for (size_t i = 0; i < nflow; i++) worst = fmax(worst, fabs((double)flow[i] - f2[i]));

@@ -74,6 +74,7 @@ struct scorr_config {
         } sce;
         int upsample;                          /* 1 | 4 */
         double temperature;
+        int learn_grid;                        /* 1: train the soft-argmax grid (reference code) */
     } model;
     struct {
         char checkpoint[SCORR_CONFIG_PATH];    /* "" = none */
@@ -181,7 +182,7 @@ int scorr_config_check_resume(const struct scorr_config *now, const struct scorr
                               const char *ckpt);
 
 /* The first key of the architecture (model.backbone.depth, width,
- * model.sce.enabled, kernel, channels) whose value differs between a and b,
+ * model.sce.enabled, kernel, channels, model.learn_grid) whose value differs between a and b,
  * or NULL. Used to explain a checkpoint that does not fit the model. Local. */
 const char *scorr_config_arch_diff(const struct scorr_config *a, const struct scorr_config *b);
 

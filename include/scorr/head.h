@@ -17,8 +17,10 @@
  * after which forward and backward never allocate. Parameters live in the
  * model's flat buffer at the offsets of their table entries
  * ("SCEs.0.conv.weight" (O, C+4k, 1, 1), "SCEs.0.conv.bias" (O), group
- * SCORR_GROUP_HEAD, PyTorch Conv2d default init). All calls are local (no
- * MPI); OpenMP threads are capped at the count seen at alloc time. */
+ * SCORR_GROUP_HEAD, PyTorch Conv2d default init; with learn_grid also
+ * "x_normal" (G_x) and "y_normal" (G_y), group SCORR_GROUP_HEAD, initialised
+ * to linspace(-1, 1) as the reference's nn.Parameter grids). All calls are
+ * local (no MPI); OpenMP threads are capped at the count seen at alloc time. */
 #ifndef SCORR_HEAD_H
 #define SCORR_HEAD_H
 
@@ -33,6 +35,8 @@
 
 #define SCORR_HEAD_WEIGHT_NAME "SCEs.0.conv.weight"
 #define SCORR_HEAD_BIAS_NAME "SCEs.0.conv.bias"
+#define SCORR_HEAD_XGRID_NAME "x_normal"
+#define SCORR_HEAD_YGRID_NAME "y_normal"
 
 struct scorr_head_config {
     int batch;      /* B pairs per call */
@@ -43,6 +47,8 @@ struct scorr_head_config {
     int sce_out;    /* SCE output channels (2048 SPair, 1024 PF-PASCAL) */
     int up;         /* correlation upsampling factor (4 = the paper's HR flow, 1 = none) */
     float beta;     /* soft-argmax temperature (0.02) */
+    int learn_grid; /* 1: the soft-argmax grid is a trained parameter (the reference
+                     * code's x_normal / y_normal); 0: the fixed linspace (the paper) */
     int inference_only; /* 1: forward only, no backward buffers (smaller arena);
                          * 0 (the zero-initialised default): forward and backward */
 };
@@ -59,6 +65,8 @@ struct scorr_head {
     int nthreads;
     int p_weight, p_bias; /* table indices (-1 when the SCE is off) */
     size_t off_weight, off_bias;
+    int p_xgrid, p_ygrid; /* table indices (-1 without learn_grid) */
+    size_t off_xgrid, off_ygrid;
     struct scorr_sce_shape sce_shape;
     struct scorr_corr_shape corr_shape;
     struct scorr_softargmax_shape sa_shape;
@@ -76,7 +84,7 @@ struct scorr_head {
 };
 
 /* Validate cfg (errors name the key, expected and found) and append the SCE
- * parameters to the table. If the table already holds them (a second head
+ * parameters (and the learned grid) to the table. If the table already holds them (a second head
  * for a peer network sharing the table, with its own flat buffers and its own
  * activations), the head binds to those entries; a shape mismatch is an
  * error. Reads omp_get_max_threads() once: later calls use at most that many
@@ -96,7 +104,7 @@ void scorr_head_forward(struct scorr_head *hd, const float *params, const float 
                         const float *trg, float *flow);
 
 /* Backward of the last forward (not for an inference_only head). ADDS into grads (flat, same offsets as
- * params: the SCE weight and bias), dsrc and dtrg (B, h, w, C; either may be
+ * params: the SCE weight and bias, the learned grid), dsrc and dtrg (B, h, w, C; either may be
  * NULL = not needed, e.g. a frozen backbone). dflow (B, G_y, G_x, 2). */
 void scorr_head_backward(struct scorr_head *hd, const float *params, float *grads,
                          const float *src, const float *trg, const float *dflow, float *dsrc,

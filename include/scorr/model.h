@@ -24,6 +24,7 @@ struct scorr_model_config {
     int sce_channels;
     int upsample;        /* correlation upsampling factor; 4 = HR loss, 1 = none */
     float temperature;   /* soft-argmax beta */
+    int learn_grid;      /* 1: the soft-argmax grid is trained (x_normal, y_normal; head.h) */
     int image_size;      /* S: input images are S x S, S a multiple of 16 */
     int batch;           /* pairs per forward call (B) */
     int training;        /* 1: keep what backward needs; 0: inference only (smaller arena) */

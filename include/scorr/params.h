@@ -32,7 +32,8 @@ enum scorr_init {
     SCORR_INIT_ONE,
     SCORR_INIT_KAIMING_NORMAL_FAN_OUT, /* torchvision ResNet convs: N(0, sqrt(2/fan_out)) */
     SCORR_INIT_TORCH_CONV_WEIGHT,      /* nn.Conv2d default: U(-b, b), b = 1/sqrt(fan_in) */
-    SCORR_INIT_TORCH_CONV_BIAS         /* nn.Conv2d default bias: U(-b, b), b = 1/sqrt(fan_in) */
+    SCORR_INIT_TORCH_CONV_BIAS,        /* nn.Conv2d default bias: U(-b, b), b = 1/sqrt(fan_in) */
+    SCORR_INIT_LINSPACE                /* np.linspace(-1, 1, numel) as float32: the soft-argmax grid */
 };
 
 struct scorr_param {

@@ -7,8 +7,13 @@
  *
  *   Cup[S, T] = sum_{s,t} U(S, s) U(T, t) C[t, s]     U(S, s) = U_y(Sy,sy) U_x(Sx,sx)
  *   p[., T]   = softmax_S((Cup[S, T] - max_S Cup[., T]) / beta)
- *   gx[T]     = sum_S p[S, T] * linspace(-1, 1, G_x)[Sx]     (gy likewise)
+ *   gx[T]     = sum_S p[S, T] * xgrid[Sx]     (gy likewise with ygrid[Sy])
  *   flow[T]   = ((gx + 1) * (G_x - 1) / 2 - Tx, (gy + 1) * (G_y - 1) / 2 - Ty)
+ *
+ * The grids are the reference's x_normal / y_normal: linspace(-1, 1, G)
+ * (the paper's fixed soft-argmax), or given values when the model learns
+ * them (model.learn_grid; the reference's nn.Parameter, which its AdamW
+ * trains); backward then also gives their gradients.
  *
  * The (G_y*G_x)^2 matrix Cup is never materialised: per pair, every row of C
  * is first interpolated along the source x axis (AX, (Lt, h, G_x)); for each
@@ -47,7 +52,8 @@ size_t scorr_softargmax_stats_floats(const struct scorr_softargmax_shape *s);
 /* Scratch floats for forward and backward (the same buffer serves both):
  * interpolation taps and grids, one pair's AX (h*w, h, G_x), per-thread
  * column buffers, and for backward a (G_y, w, h, G_x) partial gradient
- * (G_x rounded up to a multiple of 8). About 5 MiB at h = w = 16, up = 4. */
+ * (G_x rounded up to a multiple of 8) and per-target-row grid gradients
+ * (G_y, G_x + G_y). About 5 MiB at h = w = 16, up = 4. */
 size_t scorr_softargmax_scratch_floats(const struct scorr_softargmax_shape *s);
 /* The smaller scratch enough for the forward alone. */
 size_t scorr_softargmax_forward_scratch_floats(const struct scorr_softargmax_shape *s);
@@ -62,15 +68,25 @@ struct scorr_interp_tap {
 };
 void scorr_interp_taps(struct scorr_interp_tap *taps, int in, int out);
 
-/* Forward. flow (B, G_y, G_x, 2) out; stats (see above) out, kept for
- * backward; corr (B, Lt, Ls) in, kept for backward. Caller-owned. */
-void scorr_softargmax_forward(float *flow, float *stats, const float *corr,
-                              const struct scorr_softargmax_shape *s, float *scratch);
+/* The reference's fixed grid of n cells: np.linspace(-1, 1, n) computed in
+ * double (start + i * step, the last point exactly 1), stored as float32. */
+void scorr_softargmax_linspace(float *grid, int n);
 
-/* Backward: ADDS dL/dcorr into dcorr (B, Lt, Ls), given dflow (B, G_y, G_x, 2)
- * and the forward's corr and stats. */
-void scorr_softargmax_backward(float *dcorr, const float *dflow, const float *corr,
-                               const float *stats, const struct scorr_softargmax_shape *s,
+/* Forward. flow (B, G_y, G_x, 2) out; stats (see above) out, kept for
+ * backward; corr (B, Lt, Ls) in, kept for backward. xgrid (G_x), ygrid (G_y):
+ * the soft-argmax coordinates, each NULL = linspace(-1, 1). Caller-owned. */
+void scorr_softargmax_forward(float *flow, float *stats, const float *corr, const float *xgrid,
+                              const float *ygrid, const struct scorr_softargmax_shape *s,
+                              float *scratch);
+
+/* Backward: ADDS dL/dcorr into dcorr (B, Lt, Ls), and, where not NULL, dL/dxgrid
+ * into dxgrid (G_x) and dL/dygrid into dygrid (G_y), given dflow
+ * (B, G_y, G_x, 2), the forward's corr and stats, and the same grids as the
+ * forward (NULL = linspace). The grid gradients are summed in a fixed order,
+ * so they too are the same for any thread count. */
+void scorr_softargmax_backward(float *dcorr, float *dxgrid, float *dygrid, const float *dflow,
+                               const float *corr, const float *stats, const float *xgrid,
+                               const float *ygrid, const struct scorr_softargmax_shape *s,
                                float *scratch);
 
 #endif

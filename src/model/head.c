@@ -62,6 +62,25 @@ done:
     return err;
 }
 
+/* The learned soft-argmax grid of n cells: a new table entry, or the one a
+ * first head on the same table added (a peer network). */
+static int grid_param(struct scorr_params *table, const char *name, int n, int *index)
+{
+    int err = 0;
+    int i = scorr_params_find(table, name);
+    if (i < 0) {
+        int64_t shape[1] = {n};
+        i = scorr_params_add(table, name, SCORR_PARAM_WEIGHT, SCORR_GROUP_HEAD,
+                             SCORR_INIT_LINSPACE, 1, shape);
+    }
+    SCORR_REQUIRE(table->p[i].ndim == 1 && table->p[i].shape[0] == n, SCORR_EINVAL,
+                  "head: table entry '%s' has %lld values, this head's grid has %d", name,
+                  (long long)table->p[i].shape[0], n);
+    *index = i;
+done:
+    return err;
+}
+
 int scorr_head_build(struct scorr_head *hd, const struct scorr_head_config *cfg,
                      struct scorr_params *table)
 {
@@ -75,7 +94,7 @@ int scorr_head_build(struct scorr_head *hd, const struct scorr_head_config *cfg,
     hd->m = (size_t)cfg->batch * cfg->h * cfg->w;
     hd->nthreads = omp_get_max_threads();
     if (hd->nthreads < 1) hd->nthreads = 1;
-    hd->p_weight = hd->p_bias = -1;
+    hd->p_weight = hd->p_bias = hd->p_xgrid = hd->p_ygrid = -1;
     if (cfg->sce) {
         int64_t cin = cfg->channels + 4 * cfg->sce_kernel;
         int64_t wshape[4] = {cfg->sce_out, cin, 1, 1}, bshape[1] = {cfg->sce_out};
@@ -108,6 +127,12 @@ int scorr_head_build(struct scorr_head *hd, const struct scorr_head_config *cfg,
         hd->p_bias = ib;
         hd->off_weight = table->p[iw].offset;
         hd->off_bias = table->p[ib].offset;
+    }
+    if (cfg->learn_grid) {
+        SCORR_TRY(grid_param(table, SCORR_HEAD_XGRID_NAME, hd->gx, &hd->p_xgrid));
+        SCORR_TRY(grid_param(table, SCORR_HEAD_YGRID_NAME, hd->gy, &hd->p_ygrid));
+        hd->off_xgrid = table->p[hd->p_xgrid].offset;
+        hd->off_ygrid = table->p[hd->p_ygrid].offset;
     }
     hd->sce_shape = (struct scorr_sce_shape){.n = cfg->batch, .h = cfg->h, .w = cfg->w,
                                              .c = cfg->channels, .k = cfg->sce ? cfg->sce_kernel : 1,
@@ -163,6 +188,12 @@ static const float *weight_of(const struct scorr_head *hd, const float *params)
     return params + hd->off_weight;
 }
 
+/* A learned grid in params, or NULL (the fixed linspace). */
+static const float *grid_of(const float *params, int index, size_t off)
+{
+    return index >= 0 ? params + off : NULL;
+}
+
 void scorr_head_forward(struct scorr_head *hd, const float *params, const float *src,
                         const float *trg, float *flow)
 {
@@ -180,7 +211,9 @@ void scorr_head_forward(struct scorr_head *hd, const float *params, const float 
     }
     scorr_corr_forward(hd->corr, hd->feat[0], hd->feat[1], &hd->corr_shape);
     scorr_mnn_forward(hd->mnn, hd->smax, hd->sarg, hd->tmax, hd->targ, hd->corr, &hd->corr_shape);
-    scorr_softargmax_forward(flow, hd->stats, hd->mnn, &hd->sa_shape, hd->scratch);
+    scorr_softargmax_forward(flow, hd->stats, hd->mnn, grid_of(params, hd->p_xgrid, hd->off_xgrid),
+                             grid_of(params, hd->p_ygrid, hd->off_ygrid), &hd->sa_shape,
+                             hd->scratch);
 }
 
 void scorr_head_backward(struct scorr_head *hd, const float *params, float *grads,
@@ -189,10 +222,24 @@ void scorr_head_backward(struct scorr_head *hd, const float *params, float *grad
 {
     SCORR_ASSERT(hd->corr != NULL && !hd->cfg.inference_only);
     const struct scorr_head_config *c = &hd->cfg;
-    if (!c->sce && !dsrc && !dtrg) return; /* nothing below needs a gradient */
+    const int grid = hd->p_xgrid >= 0;
     size_t nc = (size_t)c->batch * c->h * c->w * c->h * c->w, nf = hd->m * (size_t)hd->dim;
+    const float *xg = grid_of(params, hd->p_xgrid, hd->off_xgrid);
+    const float *yg = grid_of(params, hd->p_ygrid, hd->off_ygrid);
+    if (!c->sce && !dsrc && !dtrg) {
+        /* nothing below the soft-argmax needs a gradient: at most the grid's */
+        if (grid) {
+            memset(hd->dmnn, 0, nc * sizeof(float));
+            scorr_softargmax_backward(hd->dmnn, grads + hd->off_xgrid, grads + hd->off_ygrid,
+                                      dflow, hd->mnn, hd->stats, xg, yg, &hd->sa_shape,
+                                      hd->scratch);
+        }
+        return;
+    }
     memset(hd->dmnn, 0, nc * sizeof(float));
-    scorr_softargmax_backward(hd->dmnn, dflow, hd->mnn, hd->stats, &hd->sa_shape, hd->scratch);
+    scorr_softargmax_backward(hd->dmnn, grid ? grads + hd->off_xgrid : NULL,
+                              grid ? grads + hd->off_ygrid : NULL, dflow, hd->mnn, hd->stats, xg,
+                              yg, &hd->sa_shape, hd->scratch);
     memset(hd->dcorr, 0, nc * sizeof(float));
     scorr_mnn_backward(hd->dcorr, hd->dmnn, hd->corr, hd->smax, hd->sarg, hd->tmax, hd->targ,
                        &hd->corr_shape);

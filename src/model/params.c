@@ -6,6 +6,7 @@
 
 #include "scorr/error.h"
 #include "scorr/rng.h"
+#include "scorr/softargmax.h"
 
 #define ALIGN_FLOATS 16 /* 64 bytes */
 
@@ -88,6 +89,9 @@ void scorr_params_initialise(const struct scorr_params *t, float *flat, uint64_t
              * (scorr_params_set_fan_in). */
             b = 1.0 / sqrt((double)(e->fan_in > 0 ? e->fan_in : 1));
             for (size_t k = 0; k < e->numel; k++) w[k] = (float)(b * (2.0 * scorr_rng_uniform_f64(&r) - 1.0));
+            break;
+        case SCORR_INIT_LINSPACE:
+            scorr_softargmax_linspace(w, (int)e->numel);
             break;
         }
     }

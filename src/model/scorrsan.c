@@ -95,6 +95,7 @@ int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
     hc.sce_out = cfg->sce_channels;
     hc.up = cfg->upsample;
     hc.beta = cfg->temperature;
+    hc.learn_grid = cfg->learn_grid;
     hc.inference_only = !cfg->training;
     SCORR_TRY(scorr_head_build(&m->head, &hc, &m->table));
     m->built_head = 1;

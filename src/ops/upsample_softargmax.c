@@ -66,11 +66,12 @@ static struct geom geom_of(const struct scorr_softargmax_shape *s)
 /* Scratch layout (floats): taps_y, taps_x, transposed x taps and their
  * per-column starts, grid_y, grid_x (padded), AX |
  * per thread: col (G_y, gxp; backward: an (h, gxp) accumulator), a (h, gxp),
- * da (h, gxp) | E (G_y, w, h, gxp). */
+ * da (h, gxp) | E (G_y, w, h, gxp) | grid-gradient rows: per target row Ty,
+ * gacc_row floats = gxp (x grid) + G_y (y grid). */
 struct layout {
     size_t taps_y, taps_x, xt, xt_start, grid_y, grid_x, ax, thread0, per_thread;
     size_t t_a, t_da; /* offsets inside a thread's block */
-    size_t e, total;
+    size_t e, gacc, gacc_row, total;
 };
 
 static struct layout layout_of(const struct geom *g, int nthreads)
@@ -90,7 +91,9 @@ static struct layout layout_of(const struct geom *g, int nthreads)
     L.t_da = L.t_a + PAD16(hrow);
     L.per_thread = L.t_da + PAD16(hrow);
     L.e = L.thread0 + L.per_thread * (size_t)nthreads;
-    L.total = L.e + PAD16((size_t)g->gy * (size_t)g->w * hrow);
+    L.gacc = L.e + PAD16((size_t)g->gy * (size_t)g->w * hrow);
+    L.gacc_row = PAD16((size_t)g->gxp + (size_t)g->gy);
+    L.total = L.gacc + (size_t)g->gy * L.gacc_row;
     return L;
 }
 
@@ -137,13 +140,23 @@ void scorr_interp_taps(struct scorr_interp_tap *taps, int in, int out)
     }
 }
 
-/* The reference's grid: np.linspace(-1, 1, G) in double, stored as float32;
- * padding lanes 0. */
-static void linspace_grid(float *grid, int n, int npad)
+void scorr_softargmax_linspace(float *grid, int n)
 {
+    /* np.linspace: start + i * step in double, the last point exactly stop */
     double step = n > 1 ? 2.0 / (double)(n - 1) : 0.0;
     for (int i = 0; i < n; i++) grid[i] = (float)((double)i * step - 1.0);
     if (n > 1) grid[n - 1] = 1.0f;
+}
+
+/* The soft-argmax coordinates of n cells: the given grid (learned), or the
+ * reference's fixed linspace; padding lanes up to npad are 0 (their
+ * probabilities are exactly 0, so they add nothing). */
+static void load_grid(float *grid, const float *given, int n, int npad)
+{
+    if (given)
+        memcpy(grid, given, (size_t)n * sizeof *grid);
+    else
+        scorr_softargmax_linspace(grid, n);
     for (int i = n; i < npad; i++) grid[i] = 0.0f;
 }
 
@@ -157,7 +170,8 @@ struct ctx {
     float *ax;
 };
 
-static struct ctx setup(const struct scorr_softargmax_shape *s, float *scratch)
+static struct ctx setup(const struct scorr_softargmax_shape *s, const float *xgrid,
+                        const float *ygrid, float *scratch)
 {
     struct ctx c;
     c.g = geom_of(s);
@@ -166,8 +180,8 @@ static struct ctx setup(const struct scorr_softargmax_shape *s, float *scratch)
     struct scorr_interp_tap *tx = (struct scorr_interp_tap *)(scratch + c.L.taps_x);
     scorr_interp_taps(ty, c.g.h, c.g.gy);
     scorr_interp_taps(tx, c.g.w, c.g.gx);
-    linspace_grid(scratch + c.L.grid_y, c.g.gy, c.g.gy);
-    linspace_grid(scratch + c.L.grid_x, c.g.gx, c.g.gxp);
+    load_grid(scratch + c.L.grid_y, ygrid, c.g.gy, c.g.gy);
+    load_grid(scratch + c.L.grid_x, xgrid, c.g.gx, c.g.gxp);
     /* transposed x taps, in increasing x within each source column */
     struct xtap *xt = (struct xtap *)(scratch + c.L.xt);
     int32_t *xs = (int32_t *)(scratch + c.L.xt_start);
@@ -272,10 +286,11 @@ static void forward_target(float *restrict flow, float *restrict st, float *rest
     flow[1] = (gyv + 1.0f) * (float)(g->gy - 1) / 2.0f - (float)Ty;
 }
 
-void scorr_softargmax_forward(float *flow, float *stats, const float *corr,
-                              const struct scorr_softargmax_shape *s, float *scratch)
+void scorr_softargmax_forward(float *flow, float *stats, const float *corr, const float *xgrid,
+                              const float *ygrid, const struct scorr_softargmax_shape *s,
+                              float *scratch)
 {
-    struct ctx c = setup(s, scratch);
+    struct ctx c = setup(s, xgrid, ygrid, scratch);
     const struct geom *g = &c.g;
     const size_t nrow = (size_t)g->h * g->gxp;
     for (int b = 0; b < g->b; b++) {
@@ -296,9 +311,12 @@ void scorr_softargmax_forward(float *flow, float *stats, const float *corr,
     }
 }
 
-/* da (h, gxp) = d loss / d a for target T, rebuilding the column row by row. */
-static void backward_target(float *restrict a, float *restrict da, const float *st, float dgx,
-                            float dgy, int Ty, int Tx, const struct ctx *c)
+/* da (h, gxp) = d loss / d a for target T, rebuilding the column row by row.
+ * gacc (gxp + G_y floats, or NULL = no grid gradient): ADDS dgx * p summed
+ * over Sy into its x part and dgy * p summed over x into its y part. */
+static void backward_target(float *restrict a, float *restrict da, float *restrict gacc,
+                            const float *st, float dgx, float dgy, int Ty, int Tx,
+                            const struct ctx *c)
 {
     const struct geom *g = &c->g;
     const int gxp = g->gxp;
@@ -312,6 +330,7 @@ static void backward_target(float *restrict a, float *restrict da, const float *
         float *d0 = da + (size_t)t->i0 * gxp, *d1 = da + (size_t)t->i1 * gxp;
         v8f l0 = v8_set1(t->l0), l1 = v8_set1(t->l1);
         v8f cy = v8_set1(dgy * (c->yg[Sy] - gyv));
+        v8f prow = v8_set1(0.0f);
         for (int x = 0; x < gxp; x += 8) {
             /* p = exp((c - m) / beta) / sum; g = sum_S p * grid:
              * dc = p * (dgx (x - gx) + dgy (y - gy)) / beta */
@@ -320,17 +339,27 @@ static void backward_target(float *restrict a, float *restrict da, const float *
             /* col = l0 * a[i0] + l1 * a[i1] */
             v8_store(d0 + x, v8_load(d0 + x) + l0 * dc);
             v8_store(d1 + x, v8_load(d1 + x) + l1 * dc);
+            if (gacc) {
+                /* gx = sum_S p * xgrid[Sx]: dxgrid[Sx] += dgx * p */
+                v8_store(gacc + x, v8_load(gacc + x) + vdgx * p);
+                prow += p;
+            }
         }
+        /* gy = sum_S p * ygrid[Sy]: dygrid[Sy] += dgy * sum_x p */
+        if (gacc) gacc[gxp + Sy] += dgy * v8_hsum(prow);
     }
 }
 
-void scorr_softargmax_backward(float *dcorr, const float *dflow, const float *corr,
-                               const float *stats, const struct scorr_softargmax_shape *s,
+void scorr_softargmax_backward(float *dcorr, float *dxgrid, float *dygrid, const float *dflow,
+                               const float *corr, const float *stats, const float *xgrid,
+                               const float *ygrid, const struct scorr_softargmax_shape *s,
                                float *scratch)
 {
-    struct ctx c = setup(s, scratch);
+    struct ctx c = setup(s, xgrid, ygrid, scratch);
     const struct geom *g = &c.g;
     float *E = scratch + c.L.e; /* (G_y, w, h, gxp) */
+    float *G = scratch + c.L.gacc; /* (G_y, gacc_row): grid gradients per target row */
+    const int want_grid = dxgrid || dygrid;
     const size_t ls = (size_t)g->ls, hrow = (size_t)g->h * g->gxp;
     const float sxg = (float)(g->gx - 1), syg = (float)(g->gy - 1);
 
@@ -348,14 +377,17 @@ void scorr_softargmax_backward(float *dcorr, const float *dflow, const float *co
 #pragma omp for schedule(static)
             for (int Ty = 0; Ty < g->gy; Ty++) {
                 float *er = E + (size_t)Ty * g->w * hrow;
+                float *gr = want_grid ? G + (size_t)Ty * c.L.gacc_row : NULL;
                 memset(er, 0, (size_t)g->w * hrow * sizeof *er);
+                if (gr) memset(gr, 0, c.L.gacc_row * sizeof *gr);
                 for (int Tx = 0; Tx < g->gx; Tx++) {
                     size_t job = (size_t)b * g->gg + (size_t)Ty * g->gx + Tx;
                     /* flow = (g + 1) * (G - 1) / 2 - T  =>  dg = dflow * (G - 1) / 2 */
                     float dgx = dflow[job * 2] * sxg / 2.0f;
                     float dgy = dflow[job * 2 + 1] * syg / 2.0f;
                     if (dgx == 0.0f && dgy == 0.0f) continue;
-                    backward_target(a, da, stats + job * SCORR_SOFTARGMAX_NSTAT, dgx, dgy, Ty, Tx, &c);
+                    backward_target(a, da, gr, stats + job * SCORR_SOFTARGMAX_NSTAT, dgx, dgy, Ty,
+                                    Tx, &c);
                     v8_axpy(er + (size_t)c.tx[Tx].i0 * hrow, c.tx[Tx].l0, da, hrow);
                     v8_axpy(er + (size_t)c.tx[Tx].i1 * hrow, c.tx[Tx].l1, da, hrow);
                 }
@@ -385,5 +417,15 @@ void scorr_softargmax_backward(float *dcorr, const float *dflow, const float *co
                     }
                 }
         }
+        /* grid gradients: the target rows' partial sums in row order, so the
+         * result does not depend on the thread count */
+        if (want_grid)
+            for (int Ty = 0; Ty < g->gy; Ty++) {
+                const float *gr = G + (size_t)Ty * c.L.gacc_row;
+                if (dxgrid)
+                    for (int x = 0; x < g->gx; x++) dxgrid[x] += gr[x];
+                if (dygrid)
+                    for (int y = 0; y < g->gy; y++) dygrid[y] += gr[g->gxp + y];
+            }
     }
 }

@@ -20,6 +20,7 @@ void scorr_config_model(const struct scorr_config *c, int batch, int training,
     m->sce_channels = c->model.sce.channels;
     m->upsample = c->model.upsample;
     m->temperature = (float)c->model.temperature;
+    m->learn_grid = c->model.learn_grid;
     m->image_size = c->data.image_size;
     m->batch = batch;
     m->training = training;

@@ -90,6 +90,12 @@ const struct cfg_key scorr_cfg_table[] = {
      "loss at stride 16."},
     {"model.temperature", CT_FLOAT, F(model.temperature), 0, 0, CF_GT_MIN, 0, 100, 0, NULL,
      "0.02", "Soft-argmax temperature beta. The softmax is over C / beta."},
+    {"model.learn_grid", CT_BOOL, F(model.learn_grid), 0, 0, CF_ARCH, 0, 0, 0, NULL, "false",
+     "Train the soft-argmax grid. false (the paper): the expected source position uses the "
+     "fixed grid linspace(-1, 1, G). true (the reference code, whose x_normal and y_normal "
+     "are nn.Parameters that AdamW trains): two parameters x_normal (G) and y_normal (G), "
+     "initialised to that grid and trained with the head's learning rate and weight decay; "
+     "checkpoints and converted reference networks hold them."},
 
     {"teacher", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "The fixed teacher of variant st."},
     {"teacher.checkpoint", CT_STR, F(teacher.checkpoint), SZ(teacher.checkpoint), 0,

@@ -32,6 +32,7 @@ static struct scorr_model *open_model(struct scorr_h5 *f, int training)
     c.sce_channels = (int)scorr_fixture_int(f, "sce_out");
     c.upsample = (int)scorr_fixture_int(f, "up");
     c.temperature = 0.02f;
+    c.learn_grid = scorr_h5_has(f, "/params/x_normal");
     c.image_size = (int)scorr_fixture_int(f, "S");
     c.batch = (int)scorr_fixture_int(f, "B");
     c.training = training;
@@ -103,10 +104,10 @@ static void parity(const char *file)
     scorr_h5_close(&f);
 }
 
-static void trajectory(void)
+static void trajectory(const char *file)
 {
     struct scorr_h5 f;
-    scorr_fixture_open(&f, "model_trajectory.h5");
+    scorr_fixture_open(&f, file);
     struct scorr_model *m = open_model(&f, 1);
     const struct scorr_params *t = scorr_model_params(m);
     int64_t shp[8];
@@ -147,6 +148,28 @@ static void trajectory(void)
                     "final weights");
     compare_tensors(&f, "/final", t, scorr_model_weights(m), SCORR_PARAM_BUFFER, 1e-4,
                     "final running statistics");
+    if (scorr_model_config(m)->learn_grid) {
+        /* The learned grid moves by about lr = 3e-3 per step (Adam's first
+         * steps are close to lr * sign(g)), minus the head's weight decay
+         * lr * 0.05 * p: checked at 3 % of one step, so another group's
+         * rate (1e-3) or no decay would fail. */
+        const char *names[2] = {"x_normal", "y_normal"};
+        for (int k = 0; k < 2; k++) {
+            const struct scorr_param *e = &t->p[scorr_params_find(t, names[k])];
+            char name[64], label[96];
+            snprintf(name, sizeof name, "/final/%s", names[k]);
+            snprintf(label, sizeof label, "%s final %s", file, names[k]);
+            float *ref = scorr_fixture_f32(&f, name, NULL, NULL);
+            float *init = scorr_fixture_f32(&f, names[k][0] == 'x' ? "/params/x_normal"
+                                                                 : "/params/y_normal",
+                                            NULL, NULL);
+            double moved = 0;
+            for (size_t i = 0; i < e->numel; i++) moved = fmax(moved, fabs(ref[i] - init[i]));
+            CHECK(moved > 5e-3, "%s: PyTorch moved the grid by only %g", label, moved);
+            scorr_check_close(label, scorr_model_weights(m) + e->offset, ref, e->numel, 1e-4, 0);
+            free(ref), free(init);
+        }
+    }
     scorr_adamw_free(&opt);
     free(src);
     free(trg);
@@ -163,6 +186,8 @@ int main(void)
 {
     parity("model_frozen.h5");
     parity("model_batch.h5");
-    trajectory();
+    parity("model_grid.h5");
+    trajectory("model_trajectory.h5");
+    trajectory("model_trajectory_grid.h5");
     return scorr_test_finish("test_model_parity");
 }

@@ -26,9 +26,9 @@ static void run_fused(float *flow, float *dc, const float *c, const float *dflow
 {
     float *stats = zeros(scorr_softargmax_stats_floats(s));
     float *scratch = zeros(scorr_softargmax_scratch_floats(s));
-    scorr_softargmax_forward(flow, stats, c, s, scratch);
+    scorr_softargmax_forward(flow, stats, c, NULL, NULL, s, scratch);
     memset(dc, 0, (size_t)s->b * s->h * s->w * s->h * s->w * sizeof *dc);
-    scorr_softargmax_backward(dc, dflow, c, stats, s, scratch);
+    scorr_softargmax_backward(dc, NULL, NULL, dflow, c, stats, NULL, NULL, s, scratch);
     free(stats), free(scratch);
 }
 
@@ -74,6 +74,26 @@ static void fused_vs_reference(int h, int w, int up, float beta, int zero_half)
     CHECK(memcmp(dc1, dc, nc * sizeof *dc) == 0, "fused dcorr differs between 1 and 2 threads");
     CHECK(memcmp(flow2, flow, nf * sizeof *flow) == 0, "fused flow differs run to run");
     CHECK(memcmp(dc2, dc, nc * sizeof *dc) == 0, "fused dcorr differs run to run");
+
+    /* a learned grid: its gradients too are the same bits at 1 and 2 threads */
+    float *xg = zeros((size_t)gx), *yg = zeros((size_t)gy);
+    float *gxa = zeros((size_t)gx), *gya = zeros((size_t)gy);
+    float *gxb = zeros((size_t)gx), *gyb = zeros((size_t)gy);
+    scorr_softargmax_linspace(xg, gx);
+    scorr_softargmax_linspace(yg, gy);
+    xg[1] += 0.03f, yg[gy - 2] -= 0.02f;
+    float *stats = zeros(scorr_softargmax_stats_floats(&s));
+    float *scratch = zeros(scorr_softargmax_scratch_floats(&s));
+    const struct scorr_softargmax_shape *sh[2] = {&s1, &s};
+    float *gxs[2] = {gxa, gxb}, *gys[2] = {gya, gyb};
+    for (int t = 0; t < 2; t++) {
+        scorr_softargmax_forward(flow, stats, c, xg, yg, sh[t], scratch);
+        scorr_softargmax_backward(dc, gxs[t], gys[t], dflow, c, stats, xg, yg, sh[t], scratch);
+    }
+    CHECK(memcmp(gxa, gxb, (size_t)gx * sizeof *gxa) == 0 &&
+              memcmp(gya, gyb, (size_t)gy * sizeof *gya) == 0,
+          "fused grid gradients differ between 1 and 2 threads");
+    free(xg), free(yg), free(gxa), free(gya), free(gxb), free(gyb), free(stats), free(scratch);
     free(c), free(dflow), free(flow), free(dc), free(rflow), free(rdc), free(flow1), free(dc1);
     free(flow2), free(dc2);
 }

@@ -78,6 +78,7 @@ static void chain_fixture(const char *file)
     double beta;
     CHECK_OK(scorr_h5_get_attr_f64(&f, "/", "beta", &beta));
     cfg.beta = (float)beta;
+    cfg.learn_grid = scorr_h5_has(&f, "xgrid");
     struct built b;
     CHECK_OK(build(&b, &cfg));
     int B = cfg.batch, h = cfg.h, w = cfg.w, C = cfg.channels, G = h * cfg.up, L = h * w;
@@ -101,11 +102,23 @@ static void chain_fixture(const char *file)
         memcpy(b.params + pb->offset, bias, pb->numel * sizeof(float));
         free(wt), free(bias);
     }
+    if (cfg.learn_grid) {
+        /* the reference's x_normal / y_normal, trained away from linspace */
+        float *xg = scorr_fixture_f32(&f, "xgrid", NULL, NULL);
+        float *yg = scorr_fixture_f32(&f, "ygrid", NULL, NULL);
+        const struct scorr_param *px = &b.table.p[scorr_params_find(&b.table, "x_normal")];
+        const struct scorr_param *py = &b.table.p[scorr_params_find(&b.table, "y_normal")];
+        CHECK(px->numel == (size_t)G && py->numel == (size_t)G, "grid sizes %zu, %zu, expected %d",
+              px->numel, py->numel, G);
+        memcpy(b.params + px->offset, xg, px->numel * sizeof(float));
+        memcpy(b.params + py->offset, yg, py->numel * sizeof(float));
+        free(xg), free(yg);
+    }
     float *src = to_nhwc(src_c, B, C, h, w), *trg = to_nhwc(trg_c, B, C, h, w);
     float *flow = zeros(nflow);
     scorr_head_forward(&b.hd, b.params, src, trg, flow);
-    printf("%s: B=%d h=%d w=%d C=%d sce=%d k=%d out=%d up=%d beta=%g\n", file, B, h, w, C, cfg.sce,
-           cfg.sce_kernel, cfg.sce_out, cfg.up, beta);
+    printf("%s: B=%d h=%d w=%d C=%d sce=%d k=%d out=%d up=%d beta=%g learn_grid=%d\n", file, B, h,
+           w, C, cfg.sce, cfg.sce_kernel, cfg.sce_out, cfg.up, beta, cfg.learn_grid);
     float *ct = transpose_batched(b.hd.corr, B, L, L), *mt = transpose_batched(b.hd.mnn, B, L, L);
     double du = 30 * U32; /* per-element relative difference before the soft-argmax */
     check_report("chain corr", ct, corr_ref, nc, du * maxabs(corr_ref, nc), 1e-5);
@@ -120,6 +133,32 @@ static void chain_fixture(const char *file)
     float *a1 = to_nchw(dsrc, B, C, h, w), *a2 = to_nchw(dtrg, B, C, h, w);
     check_report("chain dsrc", a1, dsrc_ref, nfeat, 4 * eps_p * maxabs(dsrc_ref, nfeat), 1e-4);
     check_report("chain dtrg", a2, dtrg_ref, nfeat, 4 * eps_p * maxabs(dtrg_ref, nfeat), 1e-4);
+    if (cfg.learn_grid) {
+        /* bound of test_softargmax.c: eps_p times sum_T |dg_T|, plus the float
+         * sum over the B*G*G targets */
+        float *dxg_ref = scorr_fixture_f32(&f, "dxgrid", NULL, NULL);
+        float *dyg_ref = scorr_fixture_f32(&f, "dygrid", NULL, NULL);
+        double sx = 0.0, sy = 0.0;
+        for (size_t i = 0; i < nflow; i += 2) {
+            sx += fabs((double)g[i]) * (G - 1) / 2.0;
+            sy += fabs((double)g[i + 1]) * (G - 1) / 2.0;
+        }
+        double tol = 2 * eps_p + (double)(nflow / 2) * U32;
+        check_report("chain dx_normal", b.grads + b.table.p[b.hd.p_xgrid].offset, dxg_ref,
+                     (size_t)G, tol * sx, 1e-5);
+        check_report("chain dy_normal", b.grads + b.table.p[b.hd.p_ygrid].offset, dyg_ref,
+                     (size_t)G, tol * sy, 1e-5);
+        if (!cfg.sce) {
+            /* no SCE, no input gradients: the grid's gradient alone */
+            float *g0 = copy_of(b.grads, b.table.total);
+            memset(b.grads, 0, b.table.total * sizeof(float));
+            scorr_head_backward(&b.hd, b.params, b.grads, src, trg, g, NULL, NULL);
+            CHECK(memcmp(g0, b.grads, b.table.total * sizeof(float)) == 0,
+                  "grid gradients differ with dsrc = dtrg = NULL and no SCE");
+            free(g0);
+        }
+        free(dxg_ref), free(dyg_ref);
+    }
     if (cfg.sce) {
         float *dw_ref = scorr_fixture_f32(&f, "dweight", NULL, NULL);
         float *db_ref = scorr_fixture_f32(&f, "dbias", NULL, NULL);
@@ -318,6 +357,46 @@ static void table_and_errors(void)
         unbuild(&full);
         unbuild(&inf);
     }
+    /* a learned grid: x_normal (G_x) and y_normal (G_y), head group, trained,
+     * initialised to linspace; a peer head binds to them */
+    {
+        struct scorr_head_config cg = {.batch = 1, .h = 2, .w = 3, .channels = 4, .sce = 1,
+                                       .sce_kernel = 3, .sce_out = 4, .up = 4, .beta = 0.02f,
+                                       .learn_grid = 1};
+        struct built bg;
+        CHECK_OK(build(&bg, &cg));
+        int ix = scorr_params_find(&bg.table, "x_normal"), iy = scorr_params_find(&bg.table, "y_normal");
+        CHECK(bg.table.n == 4 && ix >= 0 && iy >= 0, "learn_grid: table must add x_normal, y_normal");
+        if (ix >= 0 && iy >= 0) {
+            const struct scorr_param *px = &bg.table.p[ix], *py = &bg.table.p[iy];
+            CHECK(px->ndim == 1 && px->shape[0] == 12 && py->ndim == 1 && py->shape[0] == 8,
+                  "grid shapes (%lld), (%lld), expected (12), (8)", (long long)px->shape[0],
+                  (long long)py->shape[0]);
+            CHECK(px->group == SCORR_GROUP_HEAD && py->group == SCORR_GROUP_HEAD &&
+                      px->kind == SCORR_PARAM_WEIGHT && px->trainable && py->trainable,
+                  "grid: head group, trained");
+            scorr_params_initialise(&bg.table, bg.params, 5);
+            float lin[12];
+            scorr_softargmax_linspace(lin, 12);
+            CHECK(memcmp(bg.params + px->offset, lin, sizeof lin) == 0 &&
+                      bg.params[px->offset] == -1.0f && bg.params[px->offset + 11] == 1.0f &&
+                      bg.params[py->offset + 7] == 1.0f,
+                  "grid init must be linspace(-1, 1)");
+            struct scorr_head hg;
+            CHECK_OK(scorr_head_build(&hg, &cg, &bg.table));
+            CHECK(bg.table.n == 4 && hg.off_xgrid == bg.hd.off_xgrid &&
+                      hg.off_ygrid == bg.hd.off_ygrid,
+                  "a second head must bind to the existing grid entries");
+            struct scorr_head_config c4 = cg;
+            c4.up = 2;
+            c4.sce_out = 4;
+            CHECK(scorr_head_build(&hg, &c4, &bg.table) == SCORR_EINVAL &&
+                      strstr(scorr_error_message(), "x_normal"),
+                  "a grid size mismatch must name the tensor: '%s'", scorr_error_message());
+            scorr_error_clear();
+        }
+        unbuild(&bg);
+    }
     /* SCE off: no parameters */
     scorr_head_config_default(&cfg);
     cfg.sce = 0;
@@ -333,6 +412,8 @@ int main(void)
 {
     chain_fixture("head_chain.h5");
     chain_fixture("head_chain_nosce.h5");
+    chain_fixture("head_chain_grid.h5");
+    chain_fixture("head_chain_grid_nosce.h5");
     finite_differences(1);
     finite_differences(0);
     table_and_errors();

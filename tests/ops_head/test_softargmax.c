@@ -34,6 +34,11 @@ static float maxabs(const float *x, size_t n)
     return m;
 }
 
+/* A fixture with a learned grid ("xgrid", "ygrid" datasets, the reference's
+ * x_normal / y_normal as nn.Parameters) also checks their gradients. The grid
+ * gradient dxgrid[j] = sum_T dgx_T sum_Sy p_T[Sy, j] carries the same relative
+ * error eps_p per probability; with cancellation between targets the bound is
+ * eps_p sum_T |dgx_T| (p_T[.] <= 1), plus the float sum over the B*G*G targets. */
 static void fixture(const char *file)
 {
     struct scorr_h5 f;
@@ -42,32 +47,58 @@ static void fixture(const char *file)
     int w = (int)scorr_fixture_int(&f, "w"), up = (int)scorr_fixture_int(&f, "up");
     double beta;
     CHECK_OK(scorr_h5_get_attr_f64(&f, "/", "beta", &beta));
+    const int learned = scorr_h5_has(&f, "xgrid");
     int gy = h * up, gx = w * up, ls = h * w;
     size_t nc = (size_t)b * ls * ls, nf = (size_t)b * gy * gx * 2;
     float *x = scorr_fixture_f32(&f, "x", NULL, NULL); /* (B, Ls, Lt) */
     float *out_ref = scorr_fixture_f32(&f, "out", NULL, NULL);
     float *dout = scorr_fixture_f32(&f, "dout", NULL, NULL);
     float *dx_ref = scorr_fixture_f32(&f, "dx", NULL, NULL);
+    float *xg = learned ? scorr_fixture_f32(&f, "xgrid", NULL, NULL) : NULL;
+    float *yg = learned ? scorr_fixture_f32(&f, "ygrid", NULL, NULL) : NULL;
     struct scorr_softargmax_shape s = {.b = b, .h = h, .w = w, .up = up, .beta = (float)beta,
                                        .nthreads = 1};
     float *c = transpose_batched(x, b, ls, ls);
     float *flow = zeros(nf), *stats = zeros(scorr_softargmax_stats_floats(&s));
     float *scratch = zeros(scorr_softargmax_scratch_floats(&s));
-    scorr_softargmax_forward(flow, stats, c, &s, scratch);
+    scorr_softargmax_forward(flow, stats, c, xg, yg, &s, scratch);
     float *fl = to_nchw(flow, b, 2, gy, gx);
     double eps_p = 12.0 * U32 * maxabs(x, nc) / beta;
     int g = gy > gx ? gy : gx;
-    printf("%s: b=%d h=%d w=%d up=%d beta=%g eps_p=%.3g\n", file, b, h, w, up, beta, eps_p);
+    printf("%s: b=%d h=%d w=%d up=%d beta=%g%s eps_p=%.3g\n", file, b, h, w, up, beta,
+           learned ? " learned grid" : "", eps_p);
     check_report("softargmax flow", fl, out_ref, nf, (g - 1) * eps_p + 4 * g * U32, 1e-6);
 
     float *g1 = to_nhwc(dout, b, 2, gy, gx), *dc = zeros(nc);
+    float *dxg = zeros((size_t)gx), *dyg = zeros((size_t)gy);
     for (size_t i = 0; i < nc; i++) dc[i] = 1.0f; /* backward adds */
-    scorr_softargmax_backward(dc, g1, c, stats, &s, scratch);
+    for (int i = 0; i < gx; i++) dxg[i] = 1.0f;
+    for (int i = 0; i < gy; i++) dyg[i] = 1.0f;
+    scorr_softargmax_backward(dc, learned ? dxg : NULL, learned ? dyg : NULL, g1, c, stats, xg,
+                              yg, &s, scratch);
     for (size_t i = 0; i < nc; i++) dc[i] -= 1.0f;
     float *dct = transpose_batched(dc, b, ls, ls);
     check_report("softargmax dcorr", dct, dx_ref, nc, 4 * eps_p * maxabs(dx_ref, nc), 1e-4);
+    if (learned) {
+        float *dxg_ref = scorr_fixture_f32(&f, "dxgrid", NULL, NULL);
+        float *dyg_ref = scorr_fixture_f32(&f, "dygrid", NULL, NULL);
+        double sx = 0.0, sy = 0.0;
+        for (size_t i = 0; i < nf; i += 2) {
+            sx += fabs((double)g1[i]) * (gx - 1) / 2.0;
+            sy += fabs((double)g1[i + 1]) * (gy - 1) / 2.0;
+        }
+        for (int i = 0; i < gx; i++) dxg[i] -= 1.0f;
+        for (int i = 0; i < gy; i++) dyg[i] -= 1.0f;
+        double sum_err = (double)(nf / 2) * U32; /* float sums over the targets */
+        check_report("softargmax dxgrid", dxg, dxg_ref, (size_t)gx, (2 * eps_p + sum_err) * sx,
+                     1e-5);
+        check_report("softargmax dygrid", dyg, dyg_ref, (size_t)gy, (2 * eps_p + sum_err) * sy,
+                     1e-5);
+        free(dxg_ref), free(dyg_ref);
+    }
     free(x), free(out_ref), free(dout), free(dx_ref), free(c), free(flow), free(stats);
-    free(scratch), free(fl), free(g1), free(dc), free(dct);
+    free(scratch), free(fl), free(g1), free(dc), free(dct), free(xg), free(yg), free(dxg);
+    free(dyg);
     scorr_h5_close(&f);
 }
 
@@ -131,13 +162,14 @@ static void taps(void)
 struct fdctx {
     struct scorr_softargmax_shape s;
     float *c, *dout, *flow, *stats, *scratch;
+    float *xg, *yg; /* learned grids, or NULL */
     size_t nf;
 };
 
 static double fd_loss(void *p)
 {
     struct fdctx *c = p;
-    scorr_softargmax_forward(c->flow, c->stats, c->c, &c->s, c->scratch);
+    scorr_softargmax_forward(c->flow, c->stats, c->c, c->xg, c->yg, &c->s, c->scratch);
     return dot_d(c->flow, c->dout, c->nf);
 }
 
@@ -146,6 +178,7 @@ static void finite_differences(float beta, int h, int w, int up)
     struct scorr_rng r;
     scorr_rng_init(&r, 3, SCORR_RNG_TEST, (uint32_t)(beta * 100), (uint32_t)up, 0);
     struct fdctx c;
+    memset(&c, 0, sizeof c);
     c.s = (struct scorr_softargmax_shape){.b = 2, .h = h, .w = w, .up = up, .beta = beta,
                                           .nthreads = 1};
     size_t ls = (size_t)h * w, nc = 2 * ls * ls;
@@ -157,7 +190,7 @@ static void finite_differences(float beta, int h, int w, int up)
     c.scratch = zeros(scorr_softargmax_scratch_floats(&c.s));
     fd_loss(&c);
     float *dc = zeros(nc);
-    scorr_softargmax_backward(dc, c.dout, c.c, c.stats, &c.s, c.scratch);
+    scorr_softargmax_backward(dc, NULL, NULL, c.dout, c.c, c.stats, NULL, NULL, &c.s, c.scratch);
     char what[96];
     snprintf(what, sizeof what, "softargmax fd beta=%g h=%d w=%d up=%d", (double)beta, h, w, up);
     /* smooth in C at these temperatures; step 1e-2 * beta keeps the
@@ -165,6 +198,63 @@ static void finite_differences(float beta, int h, int w, int up)
     CHECK(fd_check(what, c.c, nc, dc, fd_loss, NULL, &c, 40, 1e-2f * beta, 2e-3, 1e-2, 7) == 0,
           "%s", what);
     free(c.c), free(c.dout), free(c.flow), free(c.stats), free(c.scratch), free(dc);
+}
+
+/* The grid gradients by finite differences: the flow is linear in the grid
+ * for fixed probabilities, so this holds at the paper's beta too. Also the
+ * correlation gradient with a learned grid. */
+static void finite_differences_grid(float beta, int h, int w, int up)
+{
+    struct scorr_rng r;
+    scorr_rng_init(&r, 4, SCORR_RNG_TEST, (uint32_t)(beta * 100), (uint32_t)up, 1);
+    struct fdctx c;
+    memset(&c, 0, sizeof c);
+    c.s = (struct scorr_softargmax_shape){.b = 2, .h = h, .w = w, .up = up, .beta = beta,
+                                          .nthreads = 1};
+    const int gy = h * up, gx = w * up;
+    size_t ls = (size_t)h * w, nc = 2 * ls * ls;
+    c.nf = 2 * (size_t)gy * gx * 2;
+    c.c = randu(&r, nc, 0.0f, 1.0f);
+    c.dout = randn(&r, c.nf, 1.0f);
+    c.flow = zeros(c.nf);
+    c.stats = zeros(scorr_softargmax_stats_floats(&c.s));
+    c.scratch = zeros(scorr_softargmax_scratch_floats(&c.s));
+    c.xg = zeros((size_t)gx);
+    c.yg = zeros((size_t)gy);
+    scorr_softargmax_linspace(c.xg, gx);
+    scorr_softargmax_linspace(c.yg, gy);
+    float *nx = randn(&r, (size_t)gx, 0.05f), *ny = randn(&r, (size_t)gy, 0.05f);
+    for (int i = 0; i < gx; i++) c.xg[i] += nx[i];
+    for (int i = 0; i < gy; i++) c.yg[i] += ny[i];
+    fd_loss(&c);
+    float *dc = zeros(nc), *dxg = zeros((size_t)gx), *dyg = zeros((size_t)gy);
+    scorr_softargmax_backward(dc, dxg, dyg, c.dout, c.c, c.stats, c.xg, c.yg, &c.s, c.scratch);
+    char what[96];
+    snprintf(what, sizeof what, "softargmax fd x grid beta=%g h=%d w=%d up=%d", (double)beta, h,
+             w, up);
+    /* linear in the grid: only rounding noise, ~1e-7 |L| / step */
+    CHECK(fd_check(what, c.xg, (size_t)gx, dxg, fd_loss, NULL, &c, gx, 1e-2f, 2e-3, 1e-3, 8) == 0,
+          "%s", what);
+    snprintf(what, sizeof what, "softargmax fd y grid beta=%g h=%d w=%d up=%d", (double)beta, h,
+             w, up);
+    CHECK(fd_check(what, c.yg, (size_t)gy, dyg, fd_loss, NULL, &c, gy, 1e-2f, 2e-3, 1e-3, 9) == 0,
+          "%s", what);
+    if (beta >= 0.1f) {
+        snprintf(what, sizeof what, "softargmax fd corr, learned grid, beta=%g", (double)beta);
+        CHECK(fd_check(what, c.c, nc, dc, fd_loss, NULL, &c, 40, 1e-2f * beta, 2e-3, 1e-2, 10) ==
+                  0,
+              "%s", what);
+    }
+    /* the linspace grid given explicitly is the NULL grid, bit for bit */
+    scorr_softargmax_linspace(c.xg, gx);
+    scorr_softargmax_linspace(c.yg, gy);
+    float *f1 = zeros(c.nf);
+    scorr_softargmax_forward(f1, c.stats, c.c, c.xg, c.yg, &c.s, c.scratch);
+    scorr_softargmax_forward(c.flow, c.stats, c.c, NULL, NULL, &c.s, c.scratch);
+    CHECK(memcmp(f1, c.flow, c.nf * sizeof *f1) == 0,
+          "an explicit linspace grid differs from the fixed one");
+    free(c.c), free(c.dout), free(c.flow), free(c.stats), free(c.scratch), free(c.xg);
+    free(c.yg), free(nx), free(ny), free(dc), free(dxg), free(dyg), free(f1);
 }
 
 int main(void)
@@ -175,8 +265,11 @@ int main(void)
     fixture("head_softargmax_up2.h5");
     fixture("head_softargmax_up4.h5");
     fixture("head_softargmax_rect.h5");
+    fixture("head_softargmax_grid.h5");
     finite_differences(1.0f, 3, 2, 2);
     finite_differences(0.5f, 2, 3, 3);
     finite_differences(0.25f, 3, 3, 1);
+    finite_differences_grid(0.5f, 3, 2, 2);
+    finite_differences_grid(0.02f, 3, 3, 4);
     return scorr_test_finish("test_head_softargmax");
 }
