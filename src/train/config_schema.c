@@ -65,11 +65,12 @@ const struct cfg_key scorr_cfg_table[] = {
     {"model.backbone.freeze", CT_BOOL, F(model.backbone.freeze), 0, 0, 0, 0, 0, 0, NULL, "false",
      "Freeze the backbone. true: it gets no gradients, no Adam state and no updates."},
     {"model.backbone.batchnorm", CT_ENUM, F(model.backbone.batchnorm), 0, 0, 0, 0, 0, 0,
-     "frozen|batch", "frozen",
-     "Batch-norm mode in training. frozen: running statistics (independent of the batch "
-     "split across ranks); batch: batch statistics, running ones updated, as the reference "
-     "code's model.train() does; synchronised over the ranks (SyncBatchNorm), so also "
-     "independent of the split."},
+     "frozen|batch", "batch",
+     "Batch-norm mode in training. batch (the paper's): batch statistics, running ones "
+     "updated, as the reference code's model.train() does; synchronised over the ranks "
+     "(SyncBatchNorm), so independent of the batch split. frozen: running statistics (a "
+     "cheaper step, not the paper's training). Evaluation and teachers always use the "
+     "running statistics."},
     {"model.backbone.winograd", CT_BOOL, F(model.backbone.winograd), 0, 0, 0, 0, 0, 0, NULL,
      "true",
      "Compute the backbone's 3x3 stride-1 convolutions (in all three passes) with Winograd "

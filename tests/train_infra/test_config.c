@@ -153,7 +153,7 @@ static const char *const all_keys[][2] = {
     {"model.backbone.width", "24"},
     {"model.backbone.weights", "\"weights/t\\tab/b\xc3\xa4r.h5\""}, /* tab, UTF-8 */
     {"model.backbone.freeze", "true"},
-    {"model.backbone.batchnorm", "batch"},
+    {"model.backbone.batchnorm", "frozen"},
     {"model.backbone.winograd", "false"},
     {"model.sce.enabled", "false"},
     {"model.sce.kernel", "13"},
