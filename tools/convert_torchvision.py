@@ -7,7 +7,9 @@ Input, one of:
     get the prefix `feature_extraction.backbone.` (--prefix to change);
   * a reference SCorrSAN checkpoint (.pth with a 'state_dict' entry, or a bare
     SCorrSAN state dict): keys are kept as they are, a DataParallel `module.`
-    prefix is stripped;
+    prefix is stripped; the SCE weights and the trained soft-argmax grid
+    (x_normal, y_normal, nn.Parameters the official AdamW trains) come along,
+    and scorr_eval / scorr_match take the output as it is (docs/weights.md);
   * --arch resnetNN --pretrained: torchvision's ImageNet weights, read from the
     local torch hub cache (no download happens if they are cached; see
     docs/weights.md for fetching them on a machine with internet access).
@@ -145,6 +147,12 @@ def main(argv=None):
     nfloat = sum(1 for v in named.values() if v.dtype.is_floating_point)
     print("%s: %d tensors (%d float32) from %s (%s, %s)" % (args.output, len(named), nfloat,
                                                            source, kind, arch))
+    if kind == "scorrsan" and "x_normal" in named:
+        lin = np.linspace(-1, 1, named["x_normal"].numel())
+        moved = max(float(np.abs(named[k].detach().cpu().numpy() - lin).max())
+                    for k in ("x_normal", "y_normal") if k in named)
+        print("  trained soft-argmax grid x_normal/y_normal (%d values, at most %.3g from "
+              "linspace): scorr uses it (model.learn_grid)" % (named["x_normal"].numel(), moved))
     return 0
 
 

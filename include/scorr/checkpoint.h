@@ -4,7 +4,7 @@
  *                     scorr_version, variant, epoch, steps_in_epoch, step,
  *                     best_epoch, best_pck, best_peer, seed, rng, has_optim,
  *                     has_peer
- *   /config           string [1]: the resolved experiment YAML
+ *   /config           [1] variable-length UTF-8 string: the resolved experiment YAML
  *   /params/<name>    float32, the PyTorch shape: network A's tensors
  *                     (parameters and batch-norm buffers, table order)
  *   /optim/m/<name>, /optim/v/<name>

@@ -72,9 +72,10 @@ static int open_peer(struct eval_setup *s, const struct scorr_eval_args *a)
                  s->peer->network);
     } else {
         SCORR_REQUIRE(s->net->has_peer, SCORR_EINVAL,
-                      "--pseudo-peer: checkpoint '%s' holds one network (variant %s); the peer "
+                      "--pseudo-peer: checkpoint '%s' holds one network (%s%s); the peer "
                       "network is in the step checkpoints of an mt run (checkpoints/step_*.h5)",
-                      a->checkpoint, scorr_variant_name(s->net->cfg.variant));
+                      a->checkpoint, s->net->reference ? "a converted reference network" : "variant ",
+                      s->net->reference ? "" : scorr_variant_name(s->net->cfg.variant));
         SCORR_TRY(scorr_eval_net_open(a->checkpoint, 1 - s->net->network, a->batch, 0, &s->peer));
         snprintf(s->peer_desc, sizeof s->peer_desc, "the peer (network %d of %s)",
                  s->peer->network, a->checkpoint);
@@ -166,7 +167,9 @@ int scorr_eval_command(const struct scorr_comm *c, const struct scorr_eval_args 
     SCORR_TRY(scorr_comm_agree(c, setup(&s, a, rank)));
     const struct scorr_dataset_meta *meta = scorr_dataset_meta(s.ds);
     scorr_info("scorr_eval: %s (network %d, %s) on %s split %s: %lld pairs, %d rank%s, batch %d",
-               a->checkpoint, s.net->network, scorr_variant_name(s.net->cfg.variant), a->data,
+               a->checkpoint, s.net->network,
+               s.net->reference ? "reference network" : scorr_variant_name(s.net->cfg.variant),
+               a->data,
                a->split, (long long)s.split.num_pairs, size, size > 1 ? "s" : "", a->batch);
     struct scorr_flow_source net, peer;
     scorr_eval_net_source(s.net, &net);

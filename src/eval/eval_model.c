@@ -7,7 +7,9 @@
 #include "scorr/eval_model.h"
 #include "scorr/io.h"
 #include "scorr/loader.h"
+#include "scorr/log.h"
 #include "scorr/model.h"
+#include "scorr/weights.h"
 
 void scorr_eval_checkpoint_path(const char *arg, char *out, size_t n)
 {
@@ -33,7 +35,14 @@ static int resolve_network(struct scorr_eval_net *n, int which, int *in_file)
 {
     int err = 0;
     const char *variant = scorr_variant_name(n->cfg.variant);
-    if (n->cfg.variant == SCORR_VARIANT_MT && n->has_peer) {
+    if (n->reference) {
+        SCORR_REQUIRE(which == SCORR_NET_BEST || which == 0, SCORR_EINVAL,
+                      "'%s' is a converted reference network, one network (0); network %d was "
+                      "asked for",
+                      n->path, which);
+        n->network = 0;
+        *in_file = 0;
+    } else if (n->cfg.variant == SCORR_VARIANT_MT && n->has_peer) {
         if (which == SCORR_NET_BEST) which = n->meta.best_epoch >= 0 ? (int)n->meta.best_peer : 0;
         SCORR_REQUIRE(which == 0 || which == 1, SCORR_EINVAL,
                       "--network: expected 0, 1 or best, found %d", which);
@@ -70,9 +79,17 @@ int scorr_eval_net_open(const char *path, int which, int batch, int image_size,
     SCORR_REQUIRE(n, SCORR_ENOMEM, "out of memory");
     snprintf(n->path, sizeof n->path, "%s", path);
     int has_optim = 0;
-    SCORR_TRY(scorr_ckpt_inspect(path, &n->meta, &yaml, &has_optim, &n->has_peer));
-    snprintf(where, sizeof where, "%s:/config", path);
-    SCORR_TRY(scorr_config_parse(&n->cfg, yaml, strlen(yaml), where));
+    char desc[512] = "";
+    n->reference = scorr_eval_is_weights_file(path);
+    if (n->reference) {
+        SCORR_TRY(scorr_eval_reference_config(path, &n->cfg, desc, sizeof desc));
+        n->meta.best_epoch = -1;
+        n->meta.best_pck = -1;
+    } else {
+        SCORR_TRY(scorr_ckpt_inspect(path, &n->meta, &yaml, &has_optim, &n->has_peer));
+        snprintf(where, sizeof where, "%s:/config", path);
+        SCORR_TRY(scorr_config_parse(&n->cfg, yaml, strlen(yaml), where));
+    }
     int in_file = 0;
     SCORR_TRY(resolve_network(n, which, &in_file));
     struct scorr_model_config mc;
@@ -80,9 +97,23 @@ int scorr_eval_net_open(const char *path, int which, int batch, int image_size,
     if (image_size > 0) mc.image_size = image_size;
     SCORR_REQUIRE(mc.image_size >= 16 && mc.image_size % 16 == 0, SCORR_EINVAL,
                   "image size %d is not a positive multiple of 16", mc.image_size);
+    /* a learned grid has one value per cell: it fixes the flow grid, hence S */
+    SCORR_REQUIRE(!mc.learn_grid || mc.image_size == n->cfg.data.image_size, SCORR_EINVAL,
+                  "'%s' has a learned soft-argmax grid of %d cells, made for %d x %d images; it "
+                  "cannot run at %d x %d",
+                  path, n->cfg.data.image_size / 16 * n->cfg.model.upsample,
+                  n->cfg.data.image_size, n->cfg.data.image_size, mc.image_size, mc.image_size);
     SCORR_TRY(scorr_model_create(&mc, 0, &n->model));
-    SCORR_TRY(scorr_ckpt_load_params(path, "checkpoint", &n->cfg, in_file,
-                                     scorr_model_params(n->model), scorr_model_weights(n->model)));
+    if (n->reference) {
+        /* every tensor of the model must be in the file */
+        SCORR_TRY(scorr_weights_load(path, scorr_model_params(n->model),
+                                     scorr_model_weights(n->model), "", NULL));
+        scorr_info("%s: a converted reference network; the model it implies: %s", path, desc);
+    } else {
+        SCORR_TRY(scorr_ckpt_load_params(path, "checkpoint", &n->cfg, in_file,
+                                         scorr_model_params(n->model),
+                                         scorr_model_weights(n->model)));
+    }
     scorr_model_set_training(n->model, 0);
     n->image_size = mc.image_size;
     n->grid = scorr_model_grid(n->model);

@@ -23,6 +23,8 @@ static void usage(FILE *f)
           "on the synthetic benchmark also the dense end-point error and, on request, the\n"
           "precision of a peer's pseudo-labels. Writes eval_<split>.json,\n"
           "eval_<split>_pairs.csv and eval_<split>_categories.csv.\n"
+          "CHECKPOINT may also be an official SCorrSAN network converted by\n"
+          "tools/convert_torchvision.py: its model is read from its tensors (docs/weights.md).\n"
           "\n"
           "options:\n"
           "  --split NAME          split to evaluate: trn | val | test (default test)\n"
