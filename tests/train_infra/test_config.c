@@ -468,7 +468,7 @@ static void test_experiments(void)
         n++;
     }
     if (d) closedir(d);
-    CHECK(n >= 3, "only %d experiment files", n);
+    CHECK(n >= 5, "only %d experiment files", n);
 
     struct scorr_config s, p, q;
     snprintf(path, sizeof path, "%s/spair.yaml", dir);
@@ -489,6 +489,27 @@ static void test_experiments(void)
               q.train.batch_size == 8 && q.model.backbone.batchnorm == SCORR_BN_BATCH &&
               !q.model.backbone.weights[0] && q.variant == SCORR_VARIANT_MT,
           "quickstart.yaml facts");
+
+    /* PF-PASCAL baseline and ST: pfpascal.yaml but for the variant, name,
+     * output and (ST) the teacher, which is the baseline's run folder */
+    struct scorr_config pb, ps;
+    snprintf(path, sizeof path, "%s/pfpascal-baseline.yaml", dir);
+    CHECK_OK(scorr_config_load_local(path, &pb));
+    snprintf(path, sizeof path, "%s/pfpascal-st.yaml", dir);
+    CHECK_OK(scorr_config_load_local(path, &ps));
+    CHECK(pb.variant == SCORR_VARIANT_BASELINE && ps.variant == SCORR_VARIANT_ST &&
+              !strcmp(ps.teacher.checkpoint, pb.output),
+          "pfpascal-st.yaml: variant st, teacher = the baseline's output '%s' (found '%s')",
+          pb.output, ps.teacher.checkpoint);
+    const char *keys[4] = {"name", "output", "variant", "teacher.checkpoint"};
+    struct scorr_config *others[2] = {&pb, &ps};
+    for (int i = 0; i < 2; i++) {
+        const char *vals[4] = {p.name, p.output, "mt", "none"};
+        const char *diff = NULL;
+        CHECK_OK(scorr_config_override(others[i], 4, keys, vals));
+        CHECK(scorr_config_equal(others[i], &p, &diff), "%s differs from pfpascal.yaml at %s",
+              i ? "pfpascal-st.yaml" : "pfpascal-baseline.yaml", diff ? diff : "?");
+    }
 }
 
 int main(void)
