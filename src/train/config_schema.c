@@ -167,7 +167,8 @@ const struct cfg_key scorr_cfg_table[] = {
 
     {"train", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "Length and batch."},
     {"train.epochs", CT_INT, F(train.epochs), 0, 0, CF_RESUME, 1, UNB, 0, NULL, "50",
-     "Number of epochs. 50 for SPair-71k, 150 for PF-PASCAL."},
+     "Number of epochs. 50 for SPair-71k (the official script's stated value; its released "
+     "command trains 150, docs/training.md), 150 for PF-PASCAL."},
     {"train.batch_size", CT_INT, F(train.batch_size), 0, 0, 0, 1, 65536, 0, NULL, "16",
      "Global batch in pairs. Split across the ranks of a data-parallel group."},
     {"train.max_steps_per_epoch", CT_INT, F(train.max_steps_per_epoch), 0, 0, CF_NONE, 1, UNB,
