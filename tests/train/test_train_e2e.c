@@ -4,6 +4,7 @@
  *     (baseline, and mt over two rank groups), within float reduction error;
  *   - a run stopped mid-epoch and resumed ends with exactly the weights of an
  *     uninterrupted one (baseline at 1 rank, mt at 2 ranks, pseudo-loss on);
+ *   - the same with a learned soft-argmax grid (mt, model.learn_grid);
  *   - st trains from a baseline teacher;
  *   - the pseudo-label precision columns of epochs.csv (the trn split has
  *     dense flow here): empty before pseudo.start_epoch, in [0, 1] after,
@@ -24,6 +25,7 @@
 
 #include "check.h"
 #include "ckpt_compare.h"
+#include "scorr/h5.h"
 #include "scorr/io.h"
 
 static const char *g_bin, *g_mpi;
@@ -102,6 +104,42 @@ static double compare_runs(const char *a, const char *b, const char *group)
 }
 
 #define TRAIN(np, name) run("%s -np %d %s/scorr_train %s.yaml", g_mpi, (np), g_bin, (name))
+
+/* model.learn_grid in mt at 2 ranks: both networks train their grids
+ * (x_normal, y_normal of 16 cells move away from linspace), and a run
+ * stopped and resumed (grid, its Adam moments) equals the uninterrupted one. */
+static void learned_grid(void)
+{
+    const char *grid = "sed -i 's/^  upsample: 4$/  upsample: 4\\n  learn_grid: true/' %s.yaml";
+    write_cfg("grid_base", "mt", NULL);
+    run(grid, "grid_base");
+    write_cfg("grid_cut", "mt", NULL);
+    run(grid, "grid_cut");
+    CHECK(TRAIN(2, "grid_base") == 0, "learn_grid: %s", output());
+    int rc = run("%s -np 2 %s/scorr_train grid_cut.yaml --stop-after-steps 5", g_mpi, g_bin);
+    CHECK(rc == 3, "learn_grid stop exit %d: %s", rc, output());
+    CHECK(TRAIN(2, "grid_cut") == 0, "learn_grid resume: %s", output());
+    CHECK(compare_runs("grid_base", "grid_cut", "/params") == 0, "learn_grid resumed A differs");
+    CHECK(compare_runs("grid_base", "grid_cut", "/peer/params") == 0,
+          "learn_grid resumed B differs");
+    char ck[1024];
+    last_ckpt("grid_base", ck, sizeof ck);
+    const char *names[4] = {"/params/x_normal", "/params/y_normal", "/peer/params/x_normal",
+                            "/peer/params/y_normal"};
+    struct scorr_h5 f;
+    memset(&f, 0, sizeof f);
+    CHECK_OK(scorr_h5_open(&f, ck));
+    for (int k = 0; k < 4; k++) {
+        float g[16];
+        int64_t shape[1] = {16};
+        double moved = 0;
+        CHECK_OK(scorr_h5_read(&f, names[k], SCORR_F32, 1, shape, g));
+        for (int i = 0; i < 16; i++) moved = fmax(moved, fabs(g[i] - (i * 2.0 / 15 - 1.0)));
+        printf("  learn_grid: %s moved by up to %.3g\n", names[k], moved);
+        CHECK(moved > 1e-4 && moved < 0.5, "%s moved by %g", names[k], moved);
+    }
+    scorr_h5_close(&f);
+}
 
 /* Lines in a file (0 if missing). */
 static int count_lines(const char *path)
@@ -331,6 +369,7 @@ int main(int argc, char **argv)
     CHECK(compare_runs("mt_np2", "resume_mt_cut", "/peer/params") == 0, "mt resumed B differs");
     CHECK(TRAIN(2, "resume_mt_cut") == 0 && strstr(output(), "already trained"),
           "finished run not recognised: %s", output());
+    learned_grid();
 
     preemption();
 
