@@ -78,12 +78,13 @@ static void cfg(const char *name, const char *variant, const char *data, const c
     write_cfg(name, text);
 }
 
-/* Column `col` (0-based) of epochs.csv rows of network 0, into v (max n). */
-static int epochs_column(const char *run_name, int col, double *v, int n)
+/* Column `col` (0-based) of the rows of <run>/<file> (a CSV with a header),
+ * into v (max n). */
+static int csv_column(const char *run_name, const char *file, int col, double *v, int n)
 {
     char path[512], *text = NULL;
     size_t len;
-    snprintf(path, sizeof path, "%s/runs/%s/epochs.csv", g_dir, run_name);
+    snprintf(path, sizeof path, "%s/runs/%s/%s", g_dir, run_name, file);
     if (scorr_read_file(path, &text, &len)) return 0;
     int k = 0;
     char *line = strchr(text, '\n');
@@ -139,24 +140,28 @@ int main(int argc, char **argv)
     g_mpi = argv[2];
     snprintf(g_dir, sizeof g_dir, "/tmp/scorr_train_warp_XXXXXX");
     if (!mkdtemp(g_dir)) return 2;
-    CHECK(run("%s/scorr_synth --pretrain --size 64 --images-per-category 48 --seed 2 pre.h5",
+    CHECK(run("%s/scorr_synth --pretrain --size 64 --images-per-category 12 --seed 2 pre.h5",
               g_bin) == 0, "synth --pretrain: %s", output());
     CHECK(strstr(output(), "not in a 6-category benchmark"), "pretrain message: %s", output());
     CHECK(run("%s/scorr_synth --size 64 --pairs 48,16,16 --images-per-category 12 --seed 3 "
               "data.h5", g_bin) == 0, "synth: %s", output());
 
-    /* 1. A short warp run lowers its validation EPE and its loss. */
+    /* 1. A short warp run lowers its dense EPE: the validation EPE falls
+     * from epoch to epoch and ends well below the untrained network's loss
+     * (the first steps' dense EPE on training pairs of the same law). */
     cfg("warp", "warp", "pre.h5", BACKBONE, 16, 4);
     CHECK(run("%s/scorr_train warp.yaml", g_bin) == 0, "warp run: %s", output());
-    double epe[8], loss[8];
-    int ne = epochs_column("warp", 11, epe, 8), nl = epochs_column("warp", 3, loss, 8);
-    CHECK(ne == 4 && nl == 4, "epochs.csv: %d val_epe and %d loss_gt rows, want 4", ne, nl);
-    if (ne == 4) {
-        printf("  warp run: val EPE %.3f %.3f %.3f %.3f, loss %.3f .. %.3f\n", epe[0], epe[1],
-               epe[2], epe[3], loss[0], loss[3]);
-        CHECK(epe[3] < 0.85 * epe[0] && loss[3] < 0.85 * loss[0],
-              "the warp run did not lower its dense EPE: val %.3f -> %.3f, loss %.3f -> %.3f",
-              epe[0], epe[3], loss[0], loss[3]);
+    double epe[8], first[4];
+    int ne = csv_column("warp", "epochs.csv", 11, epe, 8);
+    int nf = csv_column("warp", "steps.csv", 5, first, 4);
+    CHECK(ne == 4 && nf == 4, "%d val_epe rows (want 4), %d steps", ne, nf);
+    if (ne == 4 && nf == 4) {
+        double f = (first[0] + first[1] + first[2] + first[3]) / 4;
+        printf("  warp run: first 4 steps' EPE %.3f; val EPE by epoch %.3f %.3f %.3f %.3f\n", f,
+               epe[0], epe[1], epe[2], epe[3]);
+        CHECK(epe[3] < 0.95 * epe[0] && epe[3] < 0.6 * f,
+              "the warp run did not lower its dense EPE: first steps %.3f, val %.3f -> %.3f", f,
+              epe[0], epe[3]);
     }
     CHECK(strstr(output(), "best val EPE"), "no EPE in the log: %s", output());
 
