@@ -78,16 +78,19 @@ static void cfg(const char *name, const char *variant, const char *data, const c
     write_cfg(name, text);
 }
 
-/* Column `col` (0-based) of the rows of <run>/<file> (a CSV with a header),
- * into v (max n). */
-static int csv_column(const char *run_name, const char *file, int col, double *v, int n)
+/* Column `name` of the rows of <run>/<file> (a CSV with a header), into v
+ * (max n); returns the rows read. */
+static int csv_column(const char *run_name, const char *file, const char *name, double *v, int n)
 {
     char path[512], *text = NULL;
     size_t len;
     snprintf(path, sizeof path, "%s/runs/%s/%s", g_dir, run_name, file);
     if (scorr_read_file(path, &text, &len)) return 0;
-    int k = 0;
+    int k = 0, col = 0;
     char *line = strchr(text, '\n');
+    if (line) *line = 0;
+    for (char *h = strtok(text, ","); h && strcmp(h, name); h = strtok(NULL, ",")) col++;
+    if (line) *line = '\n';
     while (line && line[1] && k < n) {
         line++;
         char *p = line;
@@ -152,8 +155,8 @@ int main(int argc, char **argv)
     cfg("warp", "warp", "pre.h5", BACKBONE, 16, 4);
     CHECK(run("%s/scorr_train warp.yaml", g_bin) == 0, "warp run: %s", output());
     double epe[8], first[4];
-    int ne = csv_column("warp", "epochs.csv", 11, epe, 8);
-    int nf = csv_column("warp", "steps.csv", 5, first, 4);
+    int ne = csv_column("warp", "epochs.csv", "val_epe", epe, 8);
+    int nf = csv_column("warp", "steps.csv", "loss_gt", first, 4);
     CHECK(ne == 4 && nf == 4, "%d val_epe rows (want 4), %d steps", ne, nf);
     if (ne == 4 && nf == 4) {
         double f = (first[0] + first[1] + first[2] + first[3]) / 4;
