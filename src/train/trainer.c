@@ -475,6 +475,11 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
                t->world_size > 1 ? "s" : "",
                t->mt_split ? "two groups, one per network" : "one data-parallel group", t->B,
                (long long)t->steps_per_epoch, t->cfg.train.epochs, t->G, t->G);
+    if (t->cfg.variant == SCORR_VARIANT_MT && t->cfg.model.weights[0] && t->world_rank == 0)
+        scorr_warn("%s: model.weights gives both mt networks the same weights, head included; "
+                   "fed the same batches they stay identical and teach each other nothing new "
+                   "(model.backbone.weights keeps their heads' own initialisations)",
+                   t->config_path);
     scorr_signals_install();
 
     /* 4. Train. */
