@@ -103,7 +103,7 @@ void scorr_warp_draw(struct scorr_warp *w, const struct scorr_warp_config *c, ui
     static const double q[4][2] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
     double d[4][2];
     const float h = c->homography;
-    /* all draws are made whatever the config, so one part never shifts another */
+    /* the corners are drawn first whatever the config, so the elastic draws never shift them */
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 2; j++) d[i][j] = q[i][j] + (double)scorr_rng_range(&r, -h, h);
     homography(w->H, q, d);
