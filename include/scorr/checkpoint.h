@@ -43,12 +43,12 @@
 /* Where training stands. Resume continues in `epoch` after its first
  * `steps_in_epoch` steps (an epoch-end checkpoint says epoch + 1, 0). */
 struct scorr_ckpt_meta {
-    char variant[16];       /* baseline | st | mt */
+    char variant[16];       /* baseline | st | mt | warp */
     int64_t epoch;          /* 0-based epoch to continue in */
     int64_t steps_in_epoch; /* steps of that epoch already taken */
     int64_t step;           /* global optimiser steps taken (names the file) */
     int64_t best_epoch;     /* epoch of the best validation PCK, -1 = none yet */
-    double best_pck;        /* that PCK (percent), -1 = none yet */
+    double best_pck;        /* that PCK (percent), -1 = none yet; warp: the lowest val dense EPE */
     int64_t best_peer;      /* mt: 0 = network A, 1 = the peer; else 0 */
     uint64_t seed;          /* the experiment seed (RNG key) */
 };

@@ -38,7 +38,8 @@ struct scorr_comm;
 enum scorr_variant {
     SCORR_VARIANT_BASELINE = 0, /* sparse ground truth only */
     SCORR_VARIANT_ST = 1,       /* single offline teacher (teacher.checkpoint) */
-    SCORR_VARIANT_MT = 2        /* mutual online teachers: two networks trained at once */
+    SCORR_VARIANT_MT = 2,       /* mutual online teachers: two networks trained at once */
+    SCORR_VARIANT_WARP = 3      /* self-supervised warp pretraining: dense flow of synthetic warps */
 };
 
 
@@ -59,6 +60,7 @@ struct scorr_config {
         int flip;
     } data;
     struct {
+        char weights[SCORR_CONFIG_PATH];       /* "" = none: the whole network (backbone + SCE) */
         struct {
             int depth;                         /* 18 | 34 | 50 | 101 */
             int width;
@@ -89,6 +91,15 @@ struct scorr_config {
             int ramp_epochs;
         } selection;
     } pseudo;
+    struct {
+        double homography;                     /* corner jitter, fraction of the side */
+        struct {
+            int grid;                          /* 0 = none */
+            double amplitude;
+        } elastic;
+        int compose;
+        int repeat;
+    } warp;
     struct {
         double lr;
         double lr_backbone;

@@ -22,6 +22,12 @@
 
 #include <stdint.h>
 
+#include "scorr/warp.h"
+
+/* The seed of the validation warps (fixed, so every run and seed is
+ * validated on the same warp pairs). */
+#define SCORR_WARP_VAL_SEED 20220101u
+
 struct scorr_loader_config {
     const char *path;     /* dataset file */
     const char *split;    /* "trn", "val", "test" */
@@ -36,6 +42,16 @@ struct scorr_loader_config {
     int box;              /* receptive box of the sparse labels; 0 = 2*stride + 3 */
     int dense;            /* also deliver the split's dense true flow at the loss grid
                            * (batch->dense) when the split has one (synthetic data) */
+    /* Warp mode (warp pretraining): samples are the split's images (every
+     * image a source or target of its pairs, in row order), each used
+     * warp_repeat times per epoch (sample s -> image s mod N); a sample is
+     * the pair scorr_warp_render makes from its image with the warp drawn
+     * from (seed, epoch, s), with dense flow and mask. Labels of the file
+     * are not read: no keypoints (M = 0), boxes are the whole image, the
+     * PCK threshold is S, category 0, no flip. */
+    int warp;
+    struct scorr_warp_config warp_cfg;
+    int warp_repeat;      /* >= 1 */
 };
 
 /* Defaults for training (shuffle, augment p = 0.2, flip, stride 4) on one rank. */
@@ -58,7 +74,7 @@ struct scorr_batch {
     int32_t *num_kps;             /* (n) */
     float *src_bbox, *trg_bbox;   /* (n, 4) x1 y1 x2 y2 at S */
     int32_t *category;            /* (n) */
-    int64_t *pair;                /* (n) pair index in the split */
+    int64_t *pair;                /* (n) pair index in the split (warp mode: sample index) */
     uint8_t *flipped;             /* (n) 1 if the flip was applied */
     float *pck_thr;               /* (n) the dataset's PCK threshold T of the pair, pixels */
     /* (n, G, G, 2) the true flow at the loss grid, grid units, NaN where the
@@ -84,6 +100,9 @@ int64_t scorr_loader_steps_per_epoch(const struct scorr_loader *l);
 int scorr_loader_image_size(const struct scorr_loader *l);
 /* 1 if batches carry the dense true flow (config dense and the split has it). */
 int scorr_loader_has_dense(const struct scorr_loader *l);
+/* M: the split's max keypoints per pair (0 in warp mode, or when the file
+ * has no keypoints). */
+int scorr_loader_max_kps(const struct scorr_loader *l);
 
 /* The epoch's sample order: perm (P) of pair indices. Pure function of
  * (seed, epoch); identity when shuffle is off. */

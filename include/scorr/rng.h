@@ -17,7 +17,8 @@ enum scorr_rng_stream {
     SCORR_RNG_AUGMENT = 2, /* photometric augmentation of one sample */
     SCORR_RNG_INIT = 3,    /* parameter initialisation */
     SCORR_RNG_SYNTH = 4,   /* synthetic benchmark generation */
-    SCORR_RNG_TEST = 5
+    SCORR_RNG_TEST = 5,
+    SCORR_RNG_WARP = 6     /* synthetic warps of warp pretraining */
 };
 
 /* One Philox4x32-10 block: 4 random words from a 64-bit key and 128-bit counter. */

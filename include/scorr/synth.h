@@ -51,6 +51,18 @@ int scorr_synth_check(const struct scorr_synth_config *c);
  * contact sheet when c->contact_sheet is set. */
 int scorr_synth_generate(const struct scorr_synth_config *c, const char *path);
 
+/* The image-only pretraining set (docs/synthetic-benchmark.md, "Pretraining
+ * images"): images of the categories a benchmark of c->num_categories
+ * categories does not use (num_categories .. max - 1), drawn from random
+ * streams of their own (the seed is mixed), c->images_per_category[0] and
+ * [1] per category in splits trn and val. Each image is a self-pair without
+ * keypoints (max_kps 0): a valid dataset file for warp pretraining
+ * (variant warp), with no labels. pairs and the contact sheet are not used. */
+int scorr_synth_generate_pretrain(const struct scorr_synth_config *c, const char *path);
+/* Categories of the pretraining set for c (the benchmark's K =
+ * c->num_categories): count returned, first index in *first. */
+int scorr_synth_pretrain_categories(const struct scorr_synth_config *c, int *first);
+
 /* Categories and their keypoints. */
 int scorr_synth_max_categories(void);
 const char *scorr_synth_category_name(int k);

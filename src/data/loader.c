@@ -28,6 +28,10 @@ struct scorr_loader {
     int64_t *pairs_buf;  /* (cap) pair indices of a step */
     float *dense_px;     /* (cap, S, S, 2) dense flow as read (pixels), when delivered */
     float *dense_buf;    /* (cap, G, G, 2) b.dense when delivered */
+    int64_t P;           /* samples: the split's pairs, or (warp) images x repeat */
+    int64_t *images;     /* warp: the split's image rows, ascending */
+    int64_t n_images;
+    uint8_t *orig;       /* warp: (cap, S, S, 3) the images read */
     struct scorr_batch b;
 };
 
@@ -62,15 +66,46 @@ void scorr_loader_close(struct scorr_loader *l)
     scorr_dataset_close(l->ds);
     free(l->perm);
     free(l->pairs_buf);
+    free(l->images);
     scorr_aligned_free(l->scratch);
     scorr_aligned_free(l->dense_px);
     scorr_aligned_free(l->dense_buf);
+    scorr_aligned_free(l->orig);
     struct scorr_batch *b = &l->b;
     void *bufs[] = {b->src, b->trg, b->src_u8, b->trg_u8, b->flow, b->mask, b->src_kps, b->trg_kps,
                     b->num_kps, b->src_bbox, b->trg_bbox, b->category, b->pair, b->flipped,
                     b->pck_thr};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) scorr_aligned_free(bufs[i]);
     free(l);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Warp mode: the distinct image rows of the split's pairs, ascending. */
+static int warp_images(struct scorr_loader *l)
+{
+    int err = 0;
+    const struct scorr_split *s = &l->split;
+    int64_t n = 0;
+    l->images = malloc(sizeof(int64_t) * (size_t)(2 * s->num_pairs + 1));
+    SCORR_REQUIRE(l->images, SCORR_ENOMEM, "loader: out of memory");
+    for (int64_t p = 0; p < s->num_pairs; p++) {
+        l->images[n++] = s->src_image[p];
+        l->images[n++] = s->trg_image[p];
+    }
+    qsort(l->images, (size_t)n, sizeof(int64_t), cmp_i64);
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (k == 0 || l->images[i] != l->images[k - 1]) l->images[k++] = l->images[i];
+    l->n_images = k;
+    SCORR_REQUIRE(k > 0, SCORR_EINVAL, "loader: '%s' split '%s' has no images",
+                  scorr_dataset_path(l->ds), l->split_name);
+done:
+    return err;
 }
 
 int scorr_loader_open(const struct scorr_loader_config *c, struct scorr_loader **out)
@@ -107,11 +142,20 @@ int scorr_loader_open(const struct scorr_loader_config *c, struct scorr_loader *
     }
     SCORR_TRY(scorr_dataset_read_split(l->ds, c->split, &l->split));
     int64_t P = l->split.num_pairs;
+    if (c->warp) {
+        SCORR_TRY(scorr_warp_check(&c->warp_cfg));
+        SCORR_REQUIRE(c->warp_repeat >= 1, SCORR_EINVAL,
+                      "loader: warp repeat must be >= 1, found %d", c->warp_repeat);
+        SCORR_TRY(warp_images(l));
+        P = l->n_images * c->warp_repeat;
+    }
+    l->P = P;
     SCORR_REQUIRE(P >= c->batch_global || (!c->shuffle && P > 0), SCORR_EINVAL,
-                  "loader: '%s' split '%s' has %lld pairs, fewer than one global batch of %d",
-                  path, c->split, (long long)P, c->batch_global);
+                  "loader: '%s' split '%s' has %lld %s, fewer than one global batch of %d",
+                  path, c->split, (long long)P, c->warp ? "warp samples (images x repeat)" : "pairs",
+                  c->batch_global);
     l->S = m->image_size;
-    l->M = l->split.max_kps;
+    l->M = c->warp ? 0 : l->split.max_kps;
     int stride = c->stride > 0 ? c->stride : 4;
     l->cfg.stride = stride;
     l->box = c->box > 0 ? c->box : scorr_sparse_flow_default_box(stride);
@@ -151,12 +195,16 @@ int scorr_loader_open(const struct scorr_loader_config *c, struct scorr_loader *
     b->pair = scorr_aligned_calloc(n * sizeof(int64_t));
     b->flipped = scorr_aligned_calloc(n);
     b->pck_thr = scorr_aligned_calloc(n * sizeof(float));
+    if (c->warp) {
+        l->orig = scorr_aligned_calloc(n * S2 * 3);
+        SCORR_REQUIRE(l->orig, SCORR_ENOMEM, "loader: out of memory");
+    }
     SCORR_REQUIRE(l->perm && l->pairs_buf && l->scratch && b->src && b->trg && b->src_u8 && b->trg_u8 && b->flow &&
                       b->mask && b->src_kps && b->trg_kps && b->num_kps && b->src_bbox &&
                       b->trg_bbox && b->category && b->pair && b->flipped && b->pck_thr,
                   SCORR_ENOMEM, "loader: out of memory for a batch of %d images of %dx%d", l->cap,
                   l->S, l->S);
-    if (c->dense && l->split.has_dense) {
+    if (c->dense && !c->warp && l->split.has_dense) {
         l->dense_px = scorr_aligned_calloc(n * S2 * 2 * sizeof(float));
         l->dense_buf = scorr_aligned_calloc(n * G2 * 2 * sizeof(float));
         SCORR_REQUIRE(l->dense_px && l->dense_buf, SCORR_ENOMEM,
@@ -169,17 +217,18 @@ done:
     return err;
 }
 
-int64_t scorr_loader_num_pairs(const struct scorr_loader *l) { return l->split.num_pairs; }
+int64_t scorr_loader_num_pairs(const struct scorr_loader *l) { return l->P; }
 int64_t scorr_loader_steps_per_epoch(const struct scorr_loader *l)
 {
-    return l->split.num_pairs / l->cfg.batch_global;
+    return l->P / l->cfg.batch_global;
 }
 int scorr_loader_image_size(const struct scorr_loader *l) { return l->S; }
 int scorr_loader_has_dense(const struct scorr_loader *l) { return l->dense_buf != NULL; }
+int scorr_loader_max_kps(const struct scorr_loader *l) { return l->M; }
 
 void scorr_loader_epoch_order(const struct scorr_loader *l, int epoch, int32_t *perm)
 {
-    int64_t P = l->split.num_pairs;
+    int64_t P = l->P;
     if (!l->cfg.shuffle) {
         for (int64_t i = 0; i < P; i++) perm[i] = (int32_t)i;
         return;
@@ -271,6 +320,58 @@ static void finish_sample(struct scorr_loader *l, int i, int epoch)
     b->pck_thr[i] = T;
 }
 
+/* Warp mode, CPU part of one sample (thread-safe): the pair from its image,
+ * augmentation, normalisation. */
+static void finish_warp_sample(struct scorr_loader *l, int i, int epoch)
+{
+    struct scorr_batch *b = &l->b;
+    const struct scorr_loader_config *c = &l->cfg;
+    const int S = l->S;
+    const size_t S2 = (size_t)S * S, G2 = (size_t)l->G * l->G;
+    uint8_t *img[2] = {b->src_u8 + 3 * S2 * i, b->trg_u8 + 3 * S2 * i};
+    float *dst[2] = {b->src + 3 * S2 * i, b->trg + 3 * S2 * i};
+    struct scorr_warp_pair wp;
+    const uint32_t sample = (uint32_t)b->pair[i];
+    scorr_warp_pair_draw(&wp, &c->warp_cfg, c->seed, (uint32_t)epoch, sample);
+    scorr_warp_render(img[0], img[1], b->flow + 2 * G2 * i, b->mask + G2 * i,
+                      l->orig + 3 * S2 * i, S, c->stride, &wp);
+    for (int side = 0; side < 2; side++) {
+        if (c->augment) {
+            struct scorr_aug_params p;
+            scorr_aug_sample(&p, c->seed, (uint32_t)epoch, sample, (uint32_t)side, c->aug_prob);
+            scorr_aug_apply(img[side], S, S, &p, l->scratch + 3 * S2 * i);
+        }
+        scorr_aug_normalize(dst[side], img[side], S2);
+    }
+}
+
+static int warp_load(struct scorr_loader *l, int epoch, const int64_t *samples, int n)
+{
+    int err = 0;
+    struct scorr_batch *b = &l->b;
+    const size_t S2 = (size_t)l->S * l->S;
+    const float S = (float)l->S;
+    for (int i = 0; i < n; i++) {
+        int64_t p = samples[i];
+        SCORR_REQUIRE(p >= 0 && p < l->P, SCORR_EINVAL,
+                      "loader: '%s' split '%s' has no warp sample %lld (it has %lld)",
+                      scorr_dataset_path(l->ds), l->split_name, (long long)p, (long long)l->P);
+        b->pair[i] = p;
+        SCORR_TRY(scorr_dataset_read_image(l->ds, l->images[p % l->n_images], l->orig + 3 * S2 * i));
+        b->num_kps[i] = 0;
+        const float box[4] = {0.0f, 0.0f, S, S};
+        memcpy(b->src_bbox + 4 * i, box, sizeof box);
+        memcpy(b->trg_bbox + 4 * i, box, sizeof box);
+        b->category[i] = 0;
+        b->flipped[i] = 0;
+        b->pck_thr[i] = S;
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < n; i++) finish_warp_sample(l, i, epoch);
+done:
+    return err;
+}
+
 int scorr_loader_load_pairs(struct scorr_loader *l, int epoch, const int64_t *pairs, int n,
                             const struct scorr_batch **out)
 {
@@ -283,6 +384,11 @@ int scorr_loader_load_pairs(struct scorr_loader *l, int epoch, const int64_t *pa
     int S = l->S, M = l->M;
     size_t S2 = (size_t)S * S;
     b->n = n;
+    if (l->cfg.warp) {
+        SCORR_TRY(warp_load(l, epoch, pairs, n));
+        *out = b;
+        goto done;
+    }
     /* HDF5 on this thread only: pair tables are in memory, pixels by row. */
     for (int i = 0; i < n; i++) {
         int64_t p = pairs[i];

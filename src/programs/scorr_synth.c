@@ -26,8 +26,13 @@ static void usage(FILE *f)
             "  --contact-sheet FILE.png  also write a PNG of sample pairs with keypoints\n"
             "  --trn-dense-flow          also store the dense flow of the trn pairs (scorr_train\n"
             "                            then measures its pseudo-labels' precision; larger file)\n"
+            "  --pretrain                write the image-only pretraining set instead: images of\n"
+            "                            the categories a benchmark of --categories K does not\n"
+            "                            use (K..%d), own random streams, splits trn and val of\n"
+            "                            --images-per-category images per category, no\n"
+            "                            keypoints (for variant warp; --pairs is not used)\n"
             "  --help                    this text\n",
-            scorr_synth_max_categories());
+            scorr_synth_max_categories(), scorr_synth_max_categories() - 1);
 }
 
 static int parse_i64_list(const char *opt, const char *s, int64_t *out, int n, int allow_one)
@@ -80,12 +85,17 @@ int main(int argc, char **argv)
     int err = 0;
     struct scorr_synth_config c;
     const char *out = NULL;
+    int pretrain = 0;
     scorr_synth_defaults(&c);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--pretrain")) {
+            pretrain = 1;
+            continue;
         }
         if (a[0] != '-') {
             SCORR_REQUIRE(!out, SCORR_EINVAL, "more than one output file given ('%s', '%s')", out,
@@ -147,7 +157,10 @@ int main(int argc, char **argv)
         }
     }
     SCORR_REQUIRE(out, SCORR_EINVAL, "no output file given");
-    SCORR_TRY(scorr_synth_generate(&c, out));
+    if (pretrain)
+        SCORR_TRY(scorr_synth_generate_pretrain(&c, out));
+    else
+        SCORR_TRY(scorr_synth_generate(&c, out));
 done:
     if (err) {
         scorr_error_print(stderr, "scorr_synth");

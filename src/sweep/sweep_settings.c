@@ -23,8 +23,10 @@ int settings_relevant(const struct scorr_config *c, const char *key, int flags)
         starts(key, "log.") || !strcmp(key, "teacher.checkpoint"))
         return 0;
     if (!strcmp(key, "seed")) return (flags & SETTINGS_WITH_SEED) != 0;
-    if (c->variant == SCORR_VARIANT_BASELINE && (starts(key, "pseudo.") || starts(key, "teacher.")))
+    if ((c->variant == SCORR_VARIANT_BASELINE || c->variant == SCORR_VARIANT_WARP) &&
+        (starts(key, "pseudo.") || starts(key, "teacher.")))
         return 0;
+    if (c->variant != SCORR_VARIANT_WARP && starts(key, "warp.")) return 0;
     if (c->variant == SCORR_VARIANT_MT && starts(key, "teacher.")) return 0;
     if (c->pseudo.selection.start_ratio < 0 &&
         (!strcmp(key, "pseudo.selection.end_ratio") ||

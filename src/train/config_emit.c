@@ -169,8 +169,8 @@ int scorr_config_has_key(const char *path)
 
 const char *scorr_variant_name(enum scorr_variant v)
 {
-    static const char *names[] = {"baseline", "st", "mt"};
-    return (unsigned)v < 3 ? names[v] : "?";
+    static const char *names[] = {"baseline", "st", "mt", "warp"};
+    return (unsigned)v < 4 ? names[v] : "?";
 }
 
 int scorr_config_write_output(const struct scorr_config *cfg)

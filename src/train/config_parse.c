@@ -440,7 +440,8 @@ int scorr_cfg_check_rules(const struct scorr_config *c, const char *file, const 
                    "%s: schedule.min_lr: %g is above optim.lr %g; the cosine schedule would "
                    "raise the learning rate", w, c->schedule.min_lr, c->optim.lr);
     }
-    if (c->variant != SCORR_VARIANT_BASELINE && c->pseudo.start_epoch >= c->train.epochs) {
+    if (c->variant != SCORR_VARIANT_BASELINE && c->variant != SCORR_VARIANT_WARP &&
+        c->pseudo.start_epoch >= c->train.epochs) {
         rule_where(w, sizeof w, file, lines, "pseudo.start_epoch", "train.epochs");
         SCORR_FAIL(SCORR_EINVAL,
                    "%s: pseudo.start_epoch: %d is not below train.epochs %d; variant %s would "

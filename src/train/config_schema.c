@@ -26,10 +26,12 @@ const struct cfg_key scorr_cfg_table[] = {
     {"seed", CT_INT, F(seed), 0, 0, 0, 0, 2147483647, 0, NULL, "1",
      "Experiment seed. Parameter initialisation, sample order and augmentation are pure "
      "functions of (seed, epoch, sample), so they do not depend on the number of ranks."},
-    {"variant", CT_ENUM, F(variant), 0, 0, 0, 0, 0, 0, "baseline|st|mt", "mt",
+    {"variant", CT_ENUM, F(variant), 0, 0, 0, 0, 0, 0, "baseline|st|mt|warp", "mt",
      "Training variant. baseline: sparse keypoint labels only; st: plus pseudo-labels from a "
      "fixed teacher (teacher.checkpoint); mt: two networks trained at once, each the other's "
-     "online teacher (the paper's method)."},
+     "online teacher (the paper's method); warp: self-supervised pretraining on pairs made "
+     "from single images by random warps (warp.*), dense flow loss, labels unused "
+     "(docs/training.md, Warp pretraining)."},
 
     {"data", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "The dataset file and how it is read."},
     {"data.file", CT_STR, F(data.file), SZ(data.file), 0, CF_PATH | CF_RESUME, 0, 0, 0, NULL,
@@ -51,6 +53,12 @@ const struct cfg_key scorr_cfg_table[] = {
      "Apply the PF-PASCAL training flips. Only where the file has flip flags."},
 
     {"model", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "The network."},
+    {"model.weights", CT_STR, F(model.weights), SZ(model.weights), 0,
+     CF_NONE | CF_PATH | CF_RESUME, 0, 0, 0, NULL, "none",
+     "Initial weights of the whole network (backbone and SCE). A scorr checkpoint or best.h5 "
+     "(e.g. of a warp pretraining run) or a scorr weights file holding every tensor of this "
+     "architecture; none: random initialisation. model.backbone.weights, if also set, then "
+     "replaces the backbone's tensors. In mt both networks start from the same weights."},
     {"model.backbone", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
      "torchvision-layout ResNet, cut after layer3 (one feature map at stride 16)."},
     {"model.backbone.depth", CT_INT, F(model.backbone.depth), 0, 0, CF_ARCH, 18, 101, 0,
@@ -61,7 +69,8 @@ const struct cfg_key scorr_cfg_table[] = {
     {"model.backbone.weights", CT_STR, F(model.backbone.weights), SZ(model.backbone.weights), 0,
      CF_NONE | CF_PATH | CF_RESUME, 0, 0, 0, NULL, "none",
      "Initial backbone weights. A scorr weights file (HDF5, e.g. converted ImageNet weights "
-     "weights/resnet101.h5), or none: random initialisation."},
+     "weights/resnet101.h5), a scorr checkpoint or best.h5 (its backbone tensors, e.g. of a "
+     "warp pretraining run), or none: random initialisation."},
     {"model.backbone.freeze", CT_BOOL, F(model.backbone.freeze), 0, 0, 0, 0, 0, 0, NULL, "false",
      "Freeze the backbone. true: it gets no gradients, no Adam state and no updates."},
     {"model.backbone.batchnorm", CT_ENUM, F(model.backbone.batchnorm), 0, 0, 0, 0, 0, 0,
@@ -129,6 +138,30 @@ const struct cfg_key scorr_cfg_table[] = {
     {"pseudo.selection.ramp_epochs", CT_INT, F(pseudo.selection.ramp_epochs), 0, 0, 0, 0, UNB,
      0, NULL, "10",
      "Length of the linear ramp in epochs. 0: end_ratio from the start."},
+
+    {"warp", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
+     "Synthetic warps of variant warp (include/scorr/warp.h). A pair is one image of the "
+     "split and its warp W(u) = H(u + E(u)) (u in the unit square): target(p) = image(W(p)); "
+     "the dense flow W(p) - p at every target cell whose source lies inside the image is the "
+     "label. Ignored by the other variants."},
+    {"warp.homography", CT_FLOAT, F(warp.homography), 0, 0, 0, 0, 0.25, 0, NULL, "0.15",
+     "Homography H: each image corner moves by U(-h, h) times the image side in x and y."},
+    {"warp.elastic", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
+     "Smooth elastic field E: a thin-plate spline through a grid of control points."},
+    {"warp.elastic.grid", CT_INT, F(warp.elastic.grid), 0, 0, CF_NONE, 2, 8, 0, NULL, "4",
+     "Control points per side (on the unit square, borders included); none: no elastic "
+     "field."},
+    {"warp.elastic.amplitude", CT_FLOAT, F(warp.elastic.amplitude), 0, 0, 0, 0, 0.25, 0, NULL,
+     "0.03",
+     "Displacement of each control point: U(-a, a) times the image side in x and y. Keep it "
+     "below about half the control spacing 1 / (grid - 1), or the field folds."},
+    {"warp.compose", CT_BOOL, F(warp.compose), 0, 0, 0, 0, 0, 0, NULL, "true",
+     "Also apply a second independent warp B (same law) to both images: source = image o B, "
+     "target = image o B o W, so the source is not always the undistorted image; the flow is "
+     "still W(p) - p."},
+    {"warp.repeat", CT_INT, F(warp.repeat), 0, 0, 0, 1, UNB, 0, NULL, "1",
+     "Warp samples per image and epoch (each with its own warp). An epoch has images x repeat "
+     "samples."},
 
     {"optim", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
      "AdamW exactly as torch.optim.AdamW, two parameter groups (head, backbone); weight decay "

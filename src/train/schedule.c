@@ -53,6 +53,8 @@ double scorr_sched_keep_ratio(const struct scorr_config *cfg, int epoch)
 
 double scorr_sched_pseudo_weight(const struct scorr_config *cfg, int epoch)
 {
-    if (cfg->variant == SCORR_VARIANT_BASELINE || epoch < cfg->pseudo.start_epoch) return 0.0;
+    if (cfg->variant == SCORR_VARIANT_BASELINE || cfg->variant == SCORR_VARIANT_WARP ||
+        epoch < cfg->pseudo.start_epoch)
+        return 0.0;
     return cfg->pseudo.weight;
 }

@@ -2,12 +2,14 @@
  * rank 0 writes. With mt over two rank groups, network A lives on group A
  * and network B on group B: B's first rank sends its state to world rank 0
  * before a write that needs it. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "scorr/comm.h"
 #include "scorr/error.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
+#include "scorr/weights.h"
 #include "trainer_internal.h"
 
 static void fill_meta(const struct trainer *t, struct scorr_ckpt_meta *m)
@@ -163,6 +165,80 @@ int train_try_resume(struct trainer *t, int *resumed)
     *resumed = 1;
     scorr_info("resuming from %s (epoch %d, step %lld of the epoch, global step %lld)", path,
                t->epoch, (long long)t->step_in_epoch, (long long)t->global_step);
+done:
+    return err;
+}
+
+#define BACKBONE "feature_extraction.backbone."
+
+/* The format attribute of an HDF5 file ("" when it has none). */
+static int file_format(const char *path, char *fmt, size_t n)
+{
+    int err = 0;
+    struct scorr_h5 f = {.id = H5I_INVALID_HID};
+    SCORR_TRY(scorr_h5_open(&f, path));
+    if (scorr_h5_get_attr_str(&f, "/", "format", fmt, n)) {
+        scorr_error_clear();
+        fmt[0] = 0;
+    }
+done:
+    scorr_h5_close(&f);
+    return err;
+}
+
+/* One initial-weights file: every tensor (whole) or the backbone's. */
+static int load_initial(struct trainer *t, struct train_net *n, int whole)
+{
+    int err = 0;
+    const struct scorr_config *c = &t->cfg;
+    const char *path = whole ? c->model.weights : c->model.backbone.weights;
+    const char *key = whole ? "model.weights" : "model.backbone.weights";
+    const struct scorr_params *tab = scorr_model_params(n->model);
+    float *w = scorr_model_weights(n->model);
+    struct scorr_h5 f = {.id = H5I_INVALID_HID};
+    struct scorr_params view = {NULL, 0, 0, 0};
+    char fmt[64];
+    if (!path[0]) return 0;
+    SCORR_TRY(file_format(path, fmt, sizeof fmt));
+    if (!strcmp(fmt, SCORR_CKPT_FORMAT)) {
+        if (whole) {
+            /* every tensor, exactly; a mismatch names the architecture key */
+            SCORR_TRY(scorr_ckpt_load_params(path, key, c, 0, tab, w));
+        } else {
+            /* the backbone's tensors only: a view of the table without the head */
+            struct scorr_ckpt_meta meta;
+            SCORR_TRY(scorr_ckpt_inspect(path, &meta, NULL, NULL, NULL));
+            view.p = malloc(sizeof *view.p * (size_t)(tab->n > 0 ? tab->n : 1));
+            SCORR_REQUIRE(view.p, SCORR_ENOMEM, "out of memory");
+            view.total = tab->total;
+            for (int i = 0; i < tab->n; i++)
+                if (!strncmp(tab->p[i].name, BACKBONE, strlen(BACKBONE))) view.p[view.n++] = tab->p[i];
+            view.cap = view.n;
+            SCORR_TRY(scorr_h5_open(&f, path));
+            SCORR_TRY(scorr_weights_read_group(&f, "/params", &view, w, BACKBONE, NULL));
+        }
+    } else {
+        /* a weights file (converted ImageNet weights): the reader checks it */
+        SCORR_TRY(scorr_weights_load(path, tab, w, whole ? "" : BACKBONE, NULL));
+    }
+done:
+    scorr_h5_close(&f);
+    free(view.p);
+    if (err) {
+        /* say which key of which experiment file named the file */
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s", scorr_error_message());
+        err = scorr_error_set(err, __FILE__, __LINE__, __func__, "%s: %s: %s", t->config_path,
+                              key, msg);
+    }
+    return err;
+}
+
+int train_load_initial(struct trainer *t, struct train_net *n)
+{
+    int err = 0;
+    SCORR_TRY(load_initial(t, n, 1));
+    SCORR_TRY(load_initial(t, n, 0));
 done:
     return err;
 }

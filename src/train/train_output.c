@@ -1,7 +1,8 @@
 /* The run's output files, written by world rank 0 only:
  *   steps.csv    one row per network per step (long format for pandas)
  *   epochs.csv   one row per network per epoch: mean losses, validation PCK,
- *                pseudo-label precision against the dense truth (when known)
+ *                pseudo-label precision against the dense truth (when known),
+ *                and, variant warp, the validation dense EPE
  *   summary.json the final (or current) summary the table generator reads
  * Rows are flushed as they are written; a resumed run first drops the rows
  * past the checkpoint it resumed from, so the files never hold a step twice. */
@@ -16,7 +17,7 @@
 
 #define STEPS_HEADER "step,epoch,iter,net,loss,loss_gt,loss_pseudo,pseudo_weight,keep_ratio,lr_head,lr_backbone\n"
 #define EPOCHS_HEADER "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,lr_head,lr_backbone,seconds," \
-    "pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,pl_out_n,pl_out_prec\n"
+    "pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,pl_out_n,pl_out_prec,val_epe\n"
 
 /* Keep the header and the rows whose first column is < limit. */
 static int truncate_rows(const char *path, long long limit)
@@ -110,7 +111,10 @@ void train_output_epoch(struct trainer *t, double seconds)
             else
                 fputs(",,", t->epochs_csv);
         }
-        fputc('\n', t->epochs_csv);
+        if (id == 0 && t->val_epe_last >= 0)
+            fprintf(t->epochs_csv, ",%.6g\n", t->val_epe_last);
+        else
+            fputs(",\n", t->epochs_csv);
     }
     fflush(t->epochs_csv);
 }
@@ -136,7 +140,18 @@ int train_output_summary(struct trainer *t, int finished, double seconds)
     const char *vs = scorr_config_val_split(&t->cfg);
     cJSON_AddStringToObject(j, "val_split", vs ? vs : "none");
     cJSON_AddNumberToObject(j, "val_alpha", t->cfg.validation.alpha);
-    if (t->best_epoch >= 0) {
+    if (t->cfg.variant == SCORR_VARIANT_WARP) {
+        /* best.h5 is the epoch of the lowest validation dense EPE */
+        if (t->best_epoch >= 0) {
+            cJSON_AddNumberToObject(j, "best_epoch", t->best_epoch);
+            cJSON_AddNumberToObject(j, "best_val_epe", t->best_pck);
+        } else {
+            cJSON_AddNullToObject(j, "best_epoch");
+            cJSON_AddNullToObject(j, "best_val_epe");
+        }
+        cJSON_AddNullToObject(j, "best_val_pck");
+        cJSON_AddNumberToObject(j, "best_peer", 0);
+    } else if (t->best_epoch >= 0) {
         cJSON_AddNumberToObject(j, "best_epoch", t->best_epoch);
         cJSON_AddNumberToObject(j, "best_val_pck", t->best_pck);
         cJSON_AddNumberToObject(j, "best_peer", t->best_peer);

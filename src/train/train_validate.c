@@ -1,6 +1,12 @@
 /* Validation PCK of each network of a run: the ranks of a group split the
  * split's pairs into contiguous shares; each pair's PCK = 100 * correct / n
- * (the reference's per-image mean); the split's PCK is the mean over pairs. */
+ * (the reference's per-image mean); the split's PCK is the mean over pairs.
+ *
+ * Variant warp: the dense EPE (grid units, as the training loss) over every
+ * valid target cell of the validation split's warp pairs (fixed warps: one
+ * per image, seed SCORR_WARP_VAL_SEED), pooled over cells; best.h5 is the
+ * epoch with the lowest. The sparse PCK is computed as well when the split
+ * has keypoints, for the log only. */
 #include <math.h>
 #include <string.h>
 
@@ -47,8 +53,66 @@ done:
     return err;
 }
 
+/* Sum of the end-point errors over valid cells and their count, samples [lo, hi). */
+static int epe_share(struct trainer *t, struct train_net *n, int64_t lo, int64_t hi, double *sum,
+                     double *cells)
+{
+    int err = 0;
+    int64_t idx[64];
+    SCORR_ASSERT(t->B <= 64);
+    const size_t G2 = (size_t)t->G * t->G;
+    for (int64_t start = lo; start < hi; start += t->B) {
+        int cnt = (int)(hi - start < t->B ? hi - start : t->B);
+        for (int i = 0; i < t->B; i++) idx[i] = start + (i < cnt ? i : cnt - 1); /* pad */
+        const struct scorr_batch *b;
+        SCORR_TRY(scorr_loader_load_pairs(t->val_warp_loader, 0, idx, t->B, &b));
+        const float *flow = scorr_model_forward(n->model, b->src, b->trg);
+        for (size_t i = 0; i < (size_t)cnt * G2; i++) {
+            if (!b->mask[i]) continue;
+            double dx = (double)flow[2 * i] - b->flow[2 * i];
+            double dy = (double)flow[2 * i + 1] - b->flow[2 * i + 1];
+            *sum += sqrt(dx * dx + dy * dy);
+            *cells += 1;
+        }
+    }
+done:
+    return err;
+}
+
+static int validate_warp(struct trainer *t)
+{
+    int err = 0;
+    struct train_net *n = &t->nets[0];
+    double red[4] = {0, 0, 0, 0}; /* EPE sum, cells, PCK sum, pairs */
+    int64_t P = scorr_loader_num_pairs(t->val_warp_loader);
+    int64_t lo = P * t->group_rank / t->group_size, hi = P * (t->group_rank + 1) / t->group_size;
+    scorr_model_set_training(n->model, 0);
+    err = epe_share(t, n, lo, hi, &red[0], &red[1]);
+    if (!err && t->val_loader) {
+        int64_t pairs = 0;
+        int64_t Q = scorr_loader_num_pairs(t->val_loader);
+        err = eval_share(t, n, Q * t->group_rank / t->group_size,
+                         Q * (t->group_rank + 1) / t->group_size, &red[2], &pairs);
+        red[3] = (double)pairs;
+    }
+    scorr_model_set_training(n->model, 1);
+    SCORR_TRY(scorr_comm_agree(t->group, err));
+    SCORR_TRY(scorr_comm_sum_f64(t->group, red, 4));
+    t->val_epe_last = red[1] > 0 ? red[0] / red[1] : -1;
+    t->val_last[0] = n->val_pck = red[3] > 0 ? red[2] / red[3] : -1;
+    if (t->val_epe_last >= 0 && (t->best_pck < 0 || t->val_epe_last < t->best_pck)) {
+        t->best_pck = t->val_epe_last;
+        t->best_epoch = t->epoch;
+        t->best_peer = 0;
+        SCORR_TRY(train_save_best(t, 0));
+    }
+done:
+    return err;
+}
+
 int train_validate(struct trainer *t)
 {
+    if (t->cfg.variant == SCORR_VARIANT_WARP) return validate_warp(t);
     int err = 0;
     int64_t P = scorr_loader_num_pairs(t->val_loader);
     int64_t lo = P * t->group_rank / t->group_size, hi = P * (t->group_rank + 1) / t->group_size;

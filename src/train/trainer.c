@@ -71,6 +71,10 @@ static int check_inputs(struct trainer *t)
         SCORR_REQUIRE(scorr_exists(c->model.backbone.weights), SCORR_EIO,
                       "%s: model.backbone.weights: file '%s' does not exist", t->config_path,
                       c->model.backbone.weights);
+    if (c->model.weights[0])
+        SCORR_REQUIRE(scorr_exists(c->model.weights), SCORR_EIO,
+                      "%s: model.weights: file '%s' does not exist", t->config_path,
+                      c->model.weights);
 done:
     if (ds) scorr_dataset_close(ds);
     return err;
@@ -139,10 +143,7 @@ static int create_net(struct trainer *t, struct train_net *n, int id)
         t->bn_sync = (struct scorr_bn_sync){.sum = bn_sync_sum, .ctx = t, .nranks = t->group_size};
         scorr_model_set_bn_sync(n->model, &t->bn_sync);
     }
-    if (t->cfg.model.backbone.weights[0])
-        SCORR_TRY(scorr_weights_load(t->cfg.model.backbone.weights, scorr_model_params(n->model),
-                                     scorr_model_weights(n->model), "feature_extraction.backbone.",
-                                     NULL));
+    SCORR_TRY(train_load_initial(t, n));
     scorr_params_set_trainable(scorr_model_params_mut(n->model), SCORR_GROUP_BACKBONE,
                                !t->cfg.model.backbone.freeze);
     SCORR_TRY(scorr_adamw_init(&n->opt, scorr_model_params(n->model), &t->cfg));
@@ -191,7 +192,15 @@ static int setup_local(struct trainer *t)
     lc.apply_flip = c->data.flip;
     lc.stride = 16 / c->model.upsample;
     /* pseudo-label precision when the split has dense flow */
-    lc.dense = c->variant != SCORR_VARIANT_BASELINE;
+    lc.dense = c->variant != SCORR_VARIANT_BASELINE && c->variant != SCORR_VARIANT_WARP;
+    const int warp = c->variant == SCORR_VARIANT_WARP;
+    if (warp) {
+        lc.warp = 1;
+        lc.warp_cfg = (struct scorr_warp_config){(float)c->warp.homography, c->warp.elastic.grid,
+                                                 (float)c->warp.elastic.amplitude, c->warp.compose};
+        lc.warp_repeat = c->warp.repeat;
+        lc.apply_flip = 0;
+    }
     SCORR_REQUIRE(16 % c->model.upsample == 0, SCORR_EINVAL,
                   "%s: model.upsample %d must divide 16 (the loss grid stride is 16 / upsample)",
                   t->config_path, c->model.upsample);
@@ -205,6 +214,19 @@ static int setup_local(struct trainer *t)
         scorr_loader_config_eval(&vc, c->data.file, vs, t->B);
         vc.stride = lc.stride;
         SCORR_TRY(scorr_loader_open(&vc, &t->val_loader));
+        if (warp) {
+            /* the same warps every validation and every run: a fixed seed,
+             * epoch 0, one warp per image, no augmentation */
+            if (scorr_loader_max_kps(t->val_loader) == 0) {
+                scorr_loader_close(t->val_loader);
+                t->val_loader = NULL;
+            }
+            vc.warp = 1;
+            vc.warp_cfg = lc.warp_cfg;
+            vc.warp_repeat = 1;
+            vc.seed = SCORR_WARP_VAL_SEED;
+            SCORR_TRY(scorr_loader_open(&vc, &t->val_warp_loader));
+        }
     }
     t->G = t->S / lc.stride;
     t->flow_floats = (size_t)t->B * t->G * t->G * 2;
@@ -248,6 +270,7 @@ static void trainer_free(struct trainer *t)
     if (t->teacher) scorr_model_free(t->teacher);
     if (t->loader) scorr_loader_close(t->loader);
     if (t->val_loader) scorr_loader_close(t->val_loader);
+    if (t->val_warp_loader) scorr_loader_close(t->val_warp_loader);
     scorr_aligned_free(t->teacher_flow);
     scorr_aligned_free(t->peer_flow);
     scorr_aligned_free(t->other_params);
@@ -365,12 +388,21 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
         /* Epoch end: validation (and best.h5), metrics, then the checkpoint
          * that resumes at the start of the next epoch. */
         t->val_last[0] = t->val_last[1] = -1;
-        int due = t->val_loader && ((t->epoch + 1) % c->validation.every_epochs == 0 ||
-                                    t->epoch + 1 == c->train.epochs);
+        t->val_epe_last = -1;
+        int due = (t->val_loader || t->val_warp_loader) &&
+                  ((t->epoch + 1) % c->validation.every_epochs == 0 ||
+                   t->epoch + 1 == c->train.epochs);
         if (due) SCORR_TRY(train_validate(t));
         SCORR_TRY(share_epoch_losses(t));
         train_output_epoch(t, scorr_now() - te);
-        if (due && c->variant == SCORR_VARIANT_MT)
+        if (due && c->variant == SCORR_VARIANT_WARP && t->val_last[0] >= 0)
+            scorr_info("epoch %d: val EPE %.4f (best %.4f at epoch %d), PCK@%g %.2f", t->epoch,
+                       t->val_epe_last, t->best_pck, t->best_epoch, c->validation.alpha,
+                       t->val_last[0]);
+        else if (due && c->variant == SCORR_VARIANT_WARP)
+            scorr_info("epoch %d: val EPE %.4f (best %.4f at epoch %d)", t->epoch,
+                       t->val_epe_last, t->best_pck, t->best_epoch);
+        else if (due && c->variant == SCORR_VARIANT_MT)
             scorr_info("epoch %d: val PCK@%g %.2f / %.2f (best %.2f at epoch %d)", t->epoch,
                        c->validation.alpha, t->val_last[0], t->val_last[1], t->best_pck,
                        t->best_epoch);
@@ -407,6 +439,7 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     t->best_pck = -1;
     t->dump_grads = opt ? opt->dump_grads : NULL;
     t->val_last[0] = t->val_last[1] = -1;
+    t->val_epe_last = -1;
     snprintf(t->config_path, sizeof t->config_path, "%s", config_path);
 
     /* 1. Config: rank 0 reads, all parse the same bytes, all fail together. */
@@ -442,6 +475,11 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
                t->world_size > 1 ? "s" : "",
                t->mt_split ? "two groups, one per network" : "one data-parallel group", t->B,
                (long long)t->steps_per_epoch, t->cfg.train.epochs, t->G, t->G);
+    if (t->cfg.variant == SCORR_VARIANT_MT && t->cfg.model.weights[0] && t->world_rank == 0)
+        scorr_warn("%s: model.weights gives both mt networks the same weights, head included; "
+                   "fed the same batches they stay identical and teach each other nothing new "
+                   "(model.backbone.weights keeps their heads' own initialisations)",
+                   t->config_path);
     scorr_signals_install();
 
     /* 4. Train. */
@@ -454,7 +492,10 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
                    (long long)t->steps_timed,
                    100.0 * t->t_comm / (t->t_compute > 0 ? t->t_compute : 1));
     SCORR_TRY(train_output_summary(t, !stopped, scorr_now() - t0));
-    if (!stopped)
+    if (!stopped && t->cfg.variant == SCORR_VARIANT_WARP)
+        scorr_info("done: best val EPE %.4f (grid units) at epoch %d; %s/best.h5", t->best_pck,
+                   t->best_epoch, t->cfg.output);
+    else if (!stopped)
         scorr_info("done: best val PCK@%g %.2f at epoch %d%s; %s/best.h5", t->cfg.validation.alpha,
                    t->best_pck, t->best_epoch,
                    t->cfg.variant == SCORR_VARIANT_MT ? (t->best_peer ? " (network B)" : " (network A)") : "",

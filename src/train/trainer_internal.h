@@ -66,7 +66,9 @@ struct trainer {
      * checkpoints that hold both (parameters, Adam state) */
     float *other_params;
     struct scorr_adamw other_opt;
-    struct scorr_loader *loader, *val_loader;
+    struct scorr_loader *loader, *val_loader; /* val_loader: sparse PCK (warp: only if the split has keypoints) */
+    struct scorr_loader *val_warp_loader;      /* warp: warp pairs of the validation split */
+    double val_epe_last;                       /* warp: last validation dense EPE, -1 = none */
     int B, G, S;                 /* local pairs per step, flow grid, image size */
     size_t flow_floats;          /* B*G*G*2 */
     uint8_t *cand;               /* (B, G, G) pseudo-label candidates (dilated mask) */
@@ -82,7 +84,8 @@ struct trainer {
     double epoch_loss[2][3];     /* this epoch's mean loss, gt, pseudo of network A and the peer */
     double epoch_pq[2][2 * SCORR_PQ_SETS]; /* this epoch's pseudo-label quality counts, both */
     double val_last[2];          /* last validation PCK of network A and the peer, -1 = none */
-    /* best so far */
+    /* best so far: the highest validation PCK; variant warp: the lowest
+     * validation dense EPE (grid units), kept in the same field */
     int best_epoch, best_peer;
     double best_pck;
     /* outputs (rank 0) */
@@ -120,5 +123,11 @@ int train_save_best(struct trainer *t, int which);
 int train_save_init(struct trainer *t);
 /* Resume from the latest checkpoint if there is one; *resumed = 1 if so. Collective. */
 int train_try_resume(struct trainer *t, int *resumed);
+/* A fresh network's initial weights: model.weights (every tensor), then
+ * model.backbone.weights (the backbone's tensors; from a weights file, every
+ * tensor the file has, as before), each a scorr weights file or a checkpoint
+ * / best.h5 (its network A). Errors name the key, the file and the tensor.
+ * Local. */
+int train_load_initial(struct trainer *t, struct train_net *n);
 
 #endif

@@ -250,7 +250,7 @@ static int pl_columns(const char *run, int epoch, int net, double v[6])
     size_t len;
     snprintf(path, sizeof path, "%s/runs/%s/epochs.csv", g_dir, run);
     if (scorr_read_file(path, &text, &len)) return -1;
-    CHECK(strstr(text, ",pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,pl_out_n,pl_out_prec\n"),
+    CHECK(strstr(text, ",pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,pl_out_n,pl_out_prec,"),
           "%s: epochs.csv header lacks the pseudo-label columns", path);
     int found = -1;
     for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {

@@ -149,6 +149,7 @@ static const char *const all_keys[][2] = {
     {"data.image_size", "192"},
     {"data.augment", "false"},
     {"data.flip", "false"},
+    {"model.weights", "runs/pretrain/best.h5"},
     {"model.backbone.depth", "34"},
     {"model.backbone.width", "24"},
     {"model.backbone.weights", "\"weights/t\\tab/b\xc3\xa4r.h5\""}, /* tab, UTF-8 */
@@ -168,6 +169,11 @@ static const char *const all_keys[][2] = {
     {"pseudo.selection.start_ratio", "0.30000000000000004"},
     {"pseudo.selection.end_ratio", "1"},
     {"pseudo.selection.ramp_epochs", "0"},
+    {"warp.homography", "0.25"},
+    {"warp.elastic.grid", "none"},
+    {"warp.elastic.amplitude", "0.0"},
+    {"warp.compose", "false"},
+    {"warp.repeat", "4"},
     {"optim.lr", "1e-3"},
     {"optim.lr_backbone", "0.0"},
     {"optim.weight_decay", "0"},
@@ -266,7 +272,7 @@ static void test_errors(void)
     EXPECT_ERROR("seed: 010\n", "x.yaml:1: seed: expected an integer in [0, 2147483647], found '010'");
     EXPECT_ERROR("seed: 1e3\n", "x.yaml:1: seed: expected an integer in [0, 2147483647], found '1e3'");
     EXPECT_ERROR("data:\n  augment: yes\n", "x.yaml:2: data.augment: expected true or false, found 'yes'");
-    EXPECT_ERROR("variant: teacher\n", "x.yaml:1: variant: expected one of baseline, st, mt, found 'teacher'");
+    EXPECT_ERROR("variant: teacher\n", "x.yaml:1: variant: expected one of baseline, st, mt, warp, found 'teacher'");
     EXPECT_ERROR("name: a/b\n", "x.yaml:1: name: expected a name of letters, digits");
     EXPECT_ERROR("output:\n", "x.yaml:1: output: expected a path, found an empty value");
     EXPECT_ERROR("model:\n  backbone:\n    depth: none\n",
