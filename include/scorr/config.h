@@ -77,6 +77,7 @@ struct scorr_config {
         int upsample;                          /* 1 | 4 */
         double temperature;
         int learn_grid;                        /* 1: train the soft-argmax grid (reference code) */
+        enum scorr_precision precision;        /* backbone convolutions: fp32 | bf16 */
     } model;
     struct {
         char checkpoint[SCORR_CONFIG_PATH];    /* "" = none */

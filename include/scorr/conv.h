@@ -68,6 +68,9 @@ struct scorr_conv_policy {
     enum scorr_conv_algo pointwise[3];
     enum scorr_conv_algo spatial[3];
     enum scorr_conv_algo winograd3x3[3];
+    int bf16_force; /* 1: SCORR_PREC_BF16 convs run oneDNN's bf16 kernels even where
+                     * the CPU has no native bf16 (emulated or reference kernels:
+                     * slow; for parity tests on any CPU). 0 (default): fp32 there */
 };
 void scorr_conv2d_set_policy(const struct scorr_conv_policy *p);
 void scorr_conv2d_get_policy(struct scorr_conv_policy *p);
@@ -79,10 +82,27 @@ enum {
     SCORR_CONV_BWD_WEIGHTS = 2    /* d(loss)/dw (and db) */
 };
 
+/* bf16 on this CPU, as oneDNN sees it (dnnl_get_effective_cpu_isa, which
+ * the environment variable DNNL_MAX_CPU_ISA can lower). */
+enum scorr_bf16_support {
+    SCORR_BF16_NONE = 0,     /* no AVX-512: oneDNN has only reference bf16 kernels */
+    SCORR_BF16_EMULATED = 1, /* AVX-512 without AVX512-BF16: bf16 kernels emulate the
+                              * bf16 dot products (slower than fp32) */
+    SCORR_BF16_NATIVE = 2,   /* AVX512-BF16 (vdpbf16ps) */
+    SCORR_BF16_AMX = 3       /* AMX tiles */
+};
+enum scorr_bf16_support scorr_bf16_support(void);
+const char *scorr_bf16_support_name(enum scorr_bf16_support s);
+
+/* The precision a conv created with `want` computes in: bf16 where the CPU
+ * has native bf16 (or the policy forces it), fp32 otherwise. The first fp32
+ * fallback of the process logs one warning saying so. Not thread-safe. */
+enum scorr_precision scorr_precision_resolve(enum scorr_precision want);
+
 struct scorr_conv2d_impl; /* oneDNN objects; private to src/ops/conv.c */
 
 struct scorr_conv2d {
-    struct scorr_conv2d_shape s; /* algo[] resolved (no AUTO) */
+    struct scorr_conv2d_shape s; /* algo[] resolved (no AUTO), prec as it runs */
     int ho, wo;        /* output spatial size */
     unsigned flags;    /* SCORR_CONV_* given at create */
     size_t scratch;    /* bytes of scratch any call needs (64-byte aligned) */
@@ -103,6 +123,14 @@ int scorr_conv2d_create(struct scorr_conv2d *cv, const struct scorr_conv2d_shape
                         unsigned flags);
 /* Release the primitives. Safe on a zeroed or already freed object. */
 void scorr_conv2d_free(struct scorr_conv2d *cv);
+
+/* bf16 convs (cv->s.prec == SCORR_PREC_BF16): convert the float32 weights w
+ * (K,C,kh,kw) into the bf16 copies (in oneDNN's layouts) that the forward
+ * and backward-data passes read. The copies are allocated once at create;
+ * call this after every change of w and before the next forward (the
+ * backbone does it at the start of each forward, i.e. once per training
+ * step, after AdamW). A no-op for float32 convs. scratch as for forward. */
+void scorr_conv2d_prepare(struct scorr_conv2d *cv, const float *w, void *scratch);
 
 /* Forward: y (N,Ho,Wo,K) overwritten; x (N,H,W,C); w (K,C,kh,kw) OIHW; b (K)
  * or NULL when the conv has no bias. scratch: cv->scratch bytes, 64-byte

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scorr/op_common.h"
 #include "scorr/params.h"
 
 struct scorr_model_config {
@@ -19,6 +20,10 @@ struct scorr_model_config {
                           * 0: frozen running statistics */
     int freeze_backbone; /* 1: no backbone gradients, no backward below the head */
     int no_winograd;     /* 1: direct 3x3 convolutions in the backbone (conv.h) */
+    enum scorr_precision precision; /* backbone convolutions: SCORR_PREC_F32 (0, default) or
+                          * BF16 (bf16 inputs and weights, fp32 accumulation, fp32 master
+                          * weights, batch norm, head, loss and AdamW; fp32 where the
+                          * CPU has no native bf16: scorr_model_precision) */
     int sce_enabled;     /* 0: the raw feature goes to the correlation */
     int sce_kernel;      /* odd */
     int sce_channels;
@@ -46,6 +51,9 @@ float *scorr_model_weights(struct scorr_model *m); /* flat, table->total floats 
 float *scorr_model_grads(struct scorr_model *m);   /* flat, same offsets */
 int scorr_model_grid(const struct scorr_model *m); /* G = (S / 16) * upsample */
 size_t scorr_model_arena_bytes(const struct scorr_model *m);
+/* The precision the backbone's convolutions run in (cfg.precision after the
+ * CPU dispatch of conv.h's scorr_precision_resolve). */
+enum scorr_precision scorr_model_precision(const struct scorr_model *m);
 
 /* Training mode: batch-norm batch statistics (when configured) and saved
  * activations. Eval mode: running statistics. A model created with

@@ -15,8 +15,6 @@ enum scorr_grad_mode {
     SCORR_GRAD_SET = 1  /* dx  = contribution (previous content ignored) */
 };
 
-/* Compute precision of the GEMM-shaped ops. Master weights, activations and
- * gradients in memory stay float32 in every mode. */
 /* Batch-norm statistics: the running ones (eval, "frozen") or the batch's
  * own while training (running ones updated). The experiment config's
  * model.backbone.batchnorm takes these values. */
@@ -25,10 +23,14 @@ enum scorr_bn_mode {
     SCORR_BN_BATCH = 1
 };
 
+/* Compute precision of the GEMM-shaped ops. Master weights, activations and
+ * gradients in memory stay float32 in every mode. */
 enum scorr_precision {
     SCORR_PREC_F32 = 0,  /* float32 everywhere */
-    SCORR_PREC_BF16 = 1  /* oneDNN may compute in bf16 (fpmath mode); only pays
-                          * on CPUs with AVX512-BF16 or AMX */
+    SCORR_PREC_BF16 = 1  /* convolutions read bf16 inputs and weights (converted from
+                          * float32) and accumulate and write float32 (oneDNN); only
+                          * pays on CPUs with AVX512-BF16 or AMX (conv.h,
+                          * scorr_precision_resolve) */
 };
 
 #endif

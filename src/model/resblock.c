@@ -210,6 +210,8 @@ static void tail_scratch(const struct scorr_resblock *b, char *base, void **conv
 static void unit_forward(struct scorr_cbn *u, float *y, const float *x, const float *residual,
                          int relu, float *params, enum scorr_bn_mode mode, void *cscr, float *bscr)
 {
+    /* bf16 convs: the weights' bf16 copies, once per forward (= per step) */
+    scorr_conv2d_prepare(&u->conv, params + u->o_w, cscr);
     scorr_conv2d_forward(&u->conv, u->a, x, params + u->o_w, NULL, cscr);
     scorr_bn_forward(y, u->mean, u->invstd, u->a, residual, params + u->o_g, params + u->o_b,
                      params + u->o_rm, params + u->o_rv, mode, relu, &u->bn, bscr);

@@ -200,6 +200,7 @@ void scorr_resnet_forward(struct scorr_resnet *net, float *features, const float
     void *cscr = net->scratch;
     float *bscr = (float *)((char *)net->scratch + net->stem.conv.scratch);
     /* stem: r0 = relu(bn1(conv1(images))), p0 = maxpool(r0) */
+    scorr_conv2d_prepare(&st->conv, params + st->o_w, cscr);
     scorr_conv2d_forward(&st->conv, st->a, images, params + st->o_w, NULL, cscr);
     scorr_bn_forward(net->r0, st->mean, st->invstd, st->a, NULL, params + st->o_g,
                      params + st->o_b, params + st->o_rm, params + st->o_rv, mode, 1, &st->bn,

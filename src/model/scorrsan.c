@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scorr/arena.h"
+#include "scorr/conv.h"
 #include "scorr/error.h"
 #include "scorr/head.h"
 #include "scorr/log.h"
@@ -29,6 +30,7 @@ struct scorr_model {
     float *flow;             /* (B, G, G, 2) */
     size_t img_floats, feat_floats;
     int training, built_net, built_head;
+    enum scorr_precision prec; /* the backbone's convolutions, as they run */
     struct scorr_model_times times;
 };
 
@@ -82,6 +84,11 @@ int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
     rc.grad = cfg->training && !cfg->freeze_backbone;
     rc.input_grad = 0;
     rc.no_winograd = cfg->no_winograd;
+    SCORR_REQUIRE(cfg->precision == SCORR_PREC_F32 || cfg->precision == SCORR_PREC_BF16,
+                  SCORR_EINVAL, "model: unknown precision %d", (int)cfg->precision);
+    /* bf16 only where the CPU has it natively (else fp32, said once) */
+    rc.prec = scorr_precision_resolve(cfg->precision);
+    m->prec = rc.prec;
     SCORR_TRY(scorr_resnet_build(&m->net, &rc, &m->table, BACKBONE_PREFIX));
     m->built_net = 1;
 
@@ -220,3 +227,5 @@ void scorr_model_confidence(const struct scorr_model *m, int b, float *peak, uin
             }
         }
 }
+
+enum scorr_precision scorr_model_precision(const struct scorr_model *m) { return m->prec; }

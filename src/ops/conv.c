@@ -11,6 +11,7 @@
 #include "ops/conv_winograd.h"
 #include "ops/dnnl_ctx.h"
 #include "scorr/error.h"
+#include "scorr/log.h"
 
 /* The AVX2 policy was measured on the development machine (AMD EPYC, AVX2,
  * 2 cores; docs/engine-backbone.md): oneDNN's AVX2 kernels run 3x3 convs
@@ -37,6 +38,7 @@ static const struct scorr_conv_policy policy_avx512 = {
 
 static struct scorr_conv_policy g_policy;
 static int g_policy_set;
+static int g_bf16_said; /* the bf16 fallback was logged */
 
 static void default_policy(void)
 {
@@ -60,6 +62,50 @@ void scorr_conv2d_get_policy(struct scorr_conv_policy *p)
     *p = g_policy;
 }
 
+static int isa_has(dnnl_cpu_isa_t isa, dnnl_cpu_isa_t want)
+{
+    return ((unsigned)isa & (unsigned)want) == (unsigned)want;
+}
+
+enum scorr_bf16_support scorr_bf16_support(void)
+{
+    const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    if (isa_has(isa, dnnl_cpu_isa_avx512_core_amx)) return SCORR_BF16_AMX;
+    if (isa_has(isa, dnnl_cpu_isa_avx512_core_bf16)) return SCORR_BF16_NATIVE;
+    if (isa_has(isa, dnnl_cpu_isa_avx512_core)) return SCORR_BF16_EMULATED;
+    return SCORR_BF16_NONE;
+}
+
+const char *scorr_bf16_support_name(enum scorr_bf16_support s)
+{
+    switch (s) {
+    case SCORR_BF16_AMX: return "native (AMX)";
+    case SCORR_BF16_NATIVE: return "native (AVX512-BF16)";
+    case SCORR_BF16_EMULATED: return "emulated (AVX-512 without BF16 instructions)";
+    default: return "none (reference kernels only)";
+    }
+}
+
+enum scorr_precision scorr_precision_resolve(enum scorr_precision want)
+{
+    default_policy();
+    if (want != SCORR_PREC_BF16 || g_policy.bf16_force) return want;
+    const enum scorr_bf16_support sup = scorr_bf16_support();
+    if (sup == SCORR_BF16_NATIVE || sup == SCORR_BF16_AMX) return want;
+    if (!g_bf16_said) {
+        /* emulated bf16 (AVX-512 without the bf16 instructions) runs the
+         * convolutions slower than oneDNN's fp32 kernels (docs/performance.md,
+         * measured with DNNL_MAX_CPU_ISA=AVX512_CORE); without AVX-512 there
+         * are only reference kernels */
+        if (scorr_log_rank() == 0)
+            scorr_warn("bf16 requested, but this CPU has no native bf16 (oneDNN: %s): the "
+                       "convolutions run in fp32, which is faster here",
+                       scorr_bf16_support_name(sup));
+        g_bf16_said = 1;
+    }
+    return SCORR_PREC_F32;
+}
+
 /* One tensor argument of a oneDNN pass: the caller's memory in the user
  * layout and, when the primitive wants another layout (or an ADD output
  * needs a buffer), a copy in scratch with reorders between the two. */
@@ -71,6 +117,9 @@ struct opnd {
     dnnl_primitive_t add_user; /* outputs: prim -> user with sum (ADD) */
     dnnl_memory_desc_t md;     /* the primitive's layout */
     int direct;                /* the primitive's layout is the user's */
+    int persist;               /* prim is a copy kept across calls (bf16 weights, made by
+                                * scorr_conv2d_prepare), not scratch */
+    int shared;                /* persist: prim belongs to another operand (not destroyed) */
     size_t bytes;              /* scratch for prim (64-rounded), 0 when none */
 };
 
@@ -93,6 +142,7 @@ struct scorr_conv2d_impl {
     dnnl_memory_t m_b;       /* bias */
     dnnl_memory_t m_rpad;    /* reorder scratchpad, at scratch + r_off */
     size_t rpad_bytes, r_off;
+    int prepared; /* bf16: scorr_conv2d_prepare has run */
     char names[3][96];
 };
 
@@ -122,7 +172,8 @@ static dnnl_primitive_attr_t make_attr(enum scorr_precision prec, int sum)
     dnnl_primitive_attr_t a = NULL;
     if (dnnl_primitive_attr_create(&a) != dnnl_success) return NULL;
     dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user);
-    if (prec == SCORR_PREC_BF16) dnnl_primitive_attr_set_fpmath_mode(a, dnnl_fpmath_mode_bf16);
+    (void)prec; /* bf16 is chosen by the memory data types (make_pass), not by
+                 * fpmath mode: oneDNN 2.6 runs f32 kernels under fpmath bf16 */
     if (sum) {
         dnnl_post_ops_t po = NULL;
         dnnl_post_ops_create(&po);
@@ -158,7 +209,8 @@ static dnnl_status_t make_reorder(dnnl_primitive_t *r, const dnnl_memory_desc_t 
     return st;
 }
 
-/* output: 0 input, 1 output SET only, 2 output that may ADD */
+/* output: 0 input, 1 output SET only, 2 output that may ADD, 3 input kept
+ * converted across calls (bf16 weights: allocated here, once) */
 static dnnl_status_t opnd_init(struct opnd *o, const dnnl_memory_desc_t *user_md,
                                const dnnl_memory_desc_t *prim_md, int output, size_t *rpad)
 {
@@ -167,6 +219,12 @@ static dnnl_status_t opnd_init(struct opnd *o, const dnnl_memory_desc_t *user_md
     o->md = *prim_md;
     o->direct = dnnl_memory_desc_equal(user_md, prim_md);
     if ((st = mem(&o->user, user_md)) != dnnl_success) return st;
+    if (output == 3 && !o->direct) {
+        o->persist = 1;
+        st = dnnl_memory_create(&o->prim, prim_md, scorr_dnnl_engine(), DNNL_MEMORY_ALLOCATE);
+        if (st != dnnl_success) return st;
+        return make_reorder(&o->to_prim, user_md, prim_md, 0, rpad);
+    }
     if (!o->direct || output == 2) {
         if ((st = mem(&o->prim, prim_md)) != dnnl_success) return st;
         o->bytes = scorr_dnnl_round(md_bytes(prim_md));
@@ -183,7 +241,7 @@ static dnnl_status_t opnd_init(struct opnd *o, const dnnl_memory_desc_t *user_md
 static void opnd_free(struct opnd *o)
 {
     if (o->user) dnnl_memory_destroy(o->user);
-    if (o->prim) dnnl_memory_destroy(o->prim);
+    if (o->prim && !o->shared) dnnl_memory_destroy(o->prim);
     if (o->to_prim) dnnl_primitive_destroy(o->to_prim);
     if (o->to_user) dnnl_primitive_destroy(o->to_user);
     if (o->add_user) dnnl_primitive_destroy(o->add_user);
@@ -259,11 +317,25 @@ static int make_pass(struct scorr_conv2d *cv, int which, const struct scorr_conv
      * stride does not reach; may be negative) */
     dnnl_dims_t pad_r = {(cv->ho - 1) * s->stride + s->kh - s->h - s->pad,
                          (cv->wo - 1) * s->stride + s->kw - s->w - s->pad};
-    dnnl_memory_desc_t mx, my, mw;
+    dnnl_memory_desc_t mx, my, mw, fx, fy, fw;
     const dnnl_format_tag_t act = ps->algo == SCORR_CONV_DNNL_ANY ? dnnl_format_tag_any : dnnl_nhwc;
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&mx, 4, dx, dnnl_f32, act), "a memory descriptor");
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&my, 4, dy, dnnl_f32, act), "a memory descriptor");
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&mw, 4, dw, dnnl_f32, dnnl_format_tag_any),
+    /* bf16: each pass reads bf16 (activations converted in scratch, weights
+     * from the copies scorr_conv2d_prepare makes) and writes f32, accumulated
+     * in f32 by oneDNN: forward src/wei bf16, dst f32; backward-data
+     * diff_dst/wei bf16, diff_src f32; backward-weights src/diff_dst bf16,
+     * diff_wei f32 */
+    const dnnl_data_type_t lo = s->prec == SCORR_PREC_BF16 ? dnnl_bf16 : dnnl_f32;
+    const dnnl_data_type_t tx = which == SCORR_CONV_PASS_BWD_DATA ? dnnl_f32 : lo;
+    const dnnl_data_type_t ty = which == SCORR_CONV_PASS_FWD ? dnnl_f32 : lo;
+    const dnnl_data_type_t tw = which == SCORR_CONV_PASS_BWD_WEIGHTS ? dnnl_f32 : lo;
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&mx, 4, dx, tx, act), "a memory descriptor");
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&my, 4, dy, ty, act), "a memory descriptor");
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&mw, 4, dw, tw, dnnl_format_tag_any),
+             "a memory descriptor");
+    /* the forward pass's descriptors, for the hint of a backward pass */
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&fx, 4, dx, lo, act), "a memory descriptor");
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&fy, 4, dy, dnnl_f32, act), "a memory descriptor");
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&fw, 4, dw, lo, dnnl_format_tag_any),
              "a memory descriptor");
     attr = make_attr(s->prec, 0);
     SCORR_REQUIRE(attr, SCORR_EINTERNAL, "conv2d %s: oneDNN cannot create attributes", desc);
@@ -300,8 +372,8 @@ static int make_pass(struct scorr_conv2d *cv, int which, const struct scorr_conv
         } else {
             dnnl_convolution_desc_t fd;
             DNNL_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training,
-                                                        dnnl_convolution_direct, &mx, &mw, bias,
-                                                        &my, strides, pad, pad_r),
+                                                        dnnl_convolution_direct, &fx, &fw, bias,
+                                                        &fy, strides, pad, pad_r),
                      "the forward hint");
             DNNL_TRY(dnnl_primitive_desc_create(&hint_pd, &fd, attr, scorr_dnnl_engine(), NULL),
                      "the forward hint");
@@ -314,14 +386,22 @@ static int make_pass(struct scorr_conv2d *cv, int which, const struct scorr_conv
     DNNL_TRY(mem(&ps->pad, dnnl_primitive_desc_query_md(ps->pd, dnnl_query_scratchpad_md, 0)),
              "a memory object");
 #define Q(what) dnnl_primitive_desc_query_md(ps->pd, (what), 0)
+    const int wk = s->prec == SCORR_PREC_BF16 ? 3 : 0; /* weights kept converted */
     if (which == SCORR_CONV_PASS_FWD) {
         DNNL_TRY(opnd_init(&ps->a[0], &im->md_x, Q(dnnl_query_src_md), 0, rpad), "a reorder");
-        DNNL_TRY(opnd_init(&ps->a[1], &im->md_w, Q(dnnl_query_weights_md), 0, rpad), "a reorder");
+        DNNL_TRY(opnd_init(&ps->a[1], &im->md_w, Q(dnnl_query_weights_md), wk, rpad), "a reorder");
         DNNL_TRY(opnd_init(&ps->a[2], &im->md_y, Q(dnnl_query_dst_md), 1, rpad), "a reorder");
     } else if (which == SCORR_CONV_PASS_BWD_DATA) {
         DNNL_TRY(opnd_init(&ps->a[0], &im->md_y, Q(dnnl_query_diff_dst_md), 0, rpad), "a reorder");
-        DNNL_TRY(opnd_init(&ps->a[1], &im->md_w, Q(dnnl_query_weights_md), 0, rpad), "a reorder");
+        DNNL_TRY(opnd_init(&ps->a[1], &im->md_w, Q(dnnl_query_weights_md), wk, rpad), "a reorder");
         DNNL_TRY(opnd_init(&ps->a[2], &im->md_x, Q(dnnl_query_diff_src_md), 2, rpad), "a reorder");
+        /* one bf16 copy of the weights when both passes want the same layout */
+        struct opnd *fw0 = &im->p[0].a[1], *bw = &ps->a[1];
+        if (bw->persist && fw0->persist && dnnl_memory_desc_equal(&fw0->md, &bw->md)) {
+            dnnl_memory_destroy(bw->prim);
+            bw->prim = fw0->prim;
+            bw->shared = 1;
+        }
     } else {
         DNNL_TRY(opnd_init(&ps->a[0], &im->md_y, Q(dnnl_query_diff_dst_md), 0, rpad), "a reorder");
         DNNL_TRY(opnd_init(&ps->a[1], &im->md_x, Q(dnnl_query_src_md), 0, rpad), "a reorder");
@@ -333,8 +413,12 @@ static int make_pass(struct scorr_conv2d *cv, int which, const struct scorr_conv
     const char *name = NULL;
     dnnl_primitive_desc_query(ps->pd, dnnl_query_impl_info_str, 0, &name);
     int reorders = !ps->a[0].direct || !ps->a[1].direct || !ps->a[2].direct;
-    snprintf(im->names[which], sizeof im->names[which], "%s%s", name ? name : "?",
-             ps->algo == SCORR_CONV_DNNL_ANY && reorders ? "+reorders" : "");
+    /* the data type the primitive reads, from its own descriptor */
+    const dnnl_memory_desc_t *in = dnnl_primitive_desc_query_md(
+        ps->pd, which == SCORR_CONV_PASS_FWD ? dnnl_query_src_md : dnnl_query_diff_dst_md, 0);
+    snprintf(im->names[which], sizeof im->names[which], "%s%s%s", name ? name : "?",
+             ps->algo == SCORR_CONV_DNNL_ANY && reorders ? "+reorders" : "",
+             in && in->data_type == dnnl_bf16 ? " [bf16]" : "");
 done:
     if (hint_pd) dnnl_primitive_desc_destroy(hint_pd);
     if (attr) dnnl_primitive_attr_destroy(attr);
@@ -356,6 +440,8 @@ int scorr_conv2d_create(struct scorr_conv2d *cv, const struct scorr_conv2d_shape
     SCORR_REQUIRE(im, SCORR_ENOMEM, "conv2d %s: out of memory", desc);
     cv->impl = im;
     cv->s = *s;
+    cv->s.prec = scorr_precision_resolve(s->prec);
+    s = &cv->s;
     cv->flags = flags;
     cv->ho = scorr_conv2d_out(s->h, s->kh, s->stride, s->pad);
     cv->wo = scorr_conv2d_out(s->w, s->kw, s->stride, s->pad);
@@ -465,9 +551,10 @@ static void run_pass(struct scorr_conv2d_impl *im, struct pass *ps, char *sc, co
     for (int k = 0; k < 3; k++) {
         struct opnd *o = &ps->a[k];
         set(o->user, ptr[k]);
-        if (o->prim) set(o->prim, sc + off);
+        if (o->prim && !o->persist) set(o->prim, sc + off);
         off += o->bytes;
-        if (k < 2 && !o->direct && !(k == 0 && have0)) reorder(im, o->to_prim, o->user, o->prim);
+        if (k < 2 && !o->direct && !o->persist && !(k == 0 && have0))
+            reorder(im, o->to_prim, o->user, o->prim);
         int use_prim = !o->direct || (k == 2 && add);
         args[k] = (dnnl_exec_arg_t){ids[which][k], use_prim ? o->prim : o->user};
     }
@@ -483,11 +570,27 @@ static void run_pass(struct scorr_conv2d_impl *im, struct pass *ps, char *sc, co
         reorder(im, o->to_user, o->prim, o->user);
 }
 
+void scorr_conv2d_prepare(struct scorr_conv2d *cv, const float *w, void *scratch)
+{
+    struct scorr_conv2d_impl *im = cv->impl;
+    SCORR_ASSERT(im && w && scratch && ((uintptr_t)scratch & 63) == 0);
+    if (cv->s.prec != SCORR_PREC_BF16) return;
+    set(im->m_rpad, (char *)scratch + im->r_off);
+    for (int i = 0; i < 2; i++) {
+        struct opnd *o = &im->p[i].a[1];
+        if (!o->persist || o->shared) continue;
+        set(o->user, w);
+        reorder(im, o->to_prim, o->user, o->prim);
+    }
+    im->prepared = 1;
+}
+
 void scorr_conv2d_forward(struct scorr_conv2d *cv, float *y, const float *x, const float *w,
                           const float *b, void *scratch)
 {
     struct scorr_conv2d_impl *im = cv->impl;
     SCORR_ASSERT(im && y && x && w && scratch && ((uintptr_t)scratch & 63) == 0);
+    SCORR_ASSERT(cv->s.prec != SCORR_PREC_BF16 || im->prepared);
     SCORR_ASSERT(!cv->s.bias == !b);
     if (im->p[0].algo == SCORR_CONV_GEMM) {
         scorr_conv_gemm_forward(cv, y, x, w, b, scratch);

@@ -15,6 +15,7 @@ void scorr_config_model(const struct scorr_config *c, int batch, int training,
     m->bn_batch = training && c->model.backbone.batchnorm == SCORR_BN_BATCH;
     m->freeze_backbone = training ? c->model.backbone.freeze : 1;
     m->no_winograd = !c->model.backbone.winograd;
+    m->precision = c->model.precision;
     m->sce_enabled = c->model.sce.enabled;
     m->sce_kernel = c->model.sce.kernel;
     m->sce_channels = c->model.sce.channels;

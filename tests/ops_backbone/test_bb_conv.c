@@ -247,9 +247,11 @@ static void gemm_chunks(void)
     scorr_conv2d_free(&b);
 }
 
-/* bf16 compute (oneDNN fpmath mode): on CPUs without AVX512-BF16/AMX oneDNN
- * keeps float32 kernels, elsewhere products are rounded to bf16 (8-bit
- * mantissa): the tolerance is 3e-2 of the tensor's scale. */
+/* bf16 compute: inputs and weights rounded to bf16 (8-bit mantissa,
+ * relative error <= 2^-8 per rounding, two per product), fp32 accumulation:
+ * the tolerance is 3e-2 of the tensor's scale. The policy forces oneDNN's
+ * bf16 kernels on any CPU (emulated or reference where not native), and the
+ * implementations must say bf16. */
 static void bf16(const char *file)
 {
     struct scorr_h5 f;
@@ -264,15 +266,27 @@ static void bf16(const char *file)
                                    .pad = (int)scorr_fixture_int(&f, "pad"),
                                    .prec = SCORR_PREC_BF16};
     struct scorr_conv2d cv;
+    struct scorr_conv_policy pol, forced;
+    scorr_conv2d_get_policy(&pol);
+    forced = pol;
+    forced.bf16_force = 1;
+    scorr_conv2d_set_policy(&forced);
     CHECK_OK(scorr_conv2d_create(&cv, &s, SCORR_CONV_BWD_DATA | SCORR_CONV_BWD_WEIGHTS));
+    scorr_conv2d_set_policy(&pol);
+    for (int p = 0; p < 3; p++)
+        CHECK(strstr(scorr_conv2d_impl_name(&cv, p), "bf16") != NULL,
+              "bf16 %s: pass %d runs %s, not a bf16 kernel", file, p,
+              scorr_conv2d_impl_name(&cv, p));
     void *scr = bb_bytes(cv.scratch);
     float *gy = bb_floats(y.n), *gdx = bb_floats(dx.n), *gdw = bb_floats(dw.n);
+    scorr_conv2d_prepare(&cv, w.d, scr);
     scorr_conv2d_forward(&cv, gy, x.d, w.d, NULL, scr);
     scorr_conv2d_backward(&cv, gdx, gdw, NULL, dout.d, x.d, w.d, SCORR_GRAD_SET, scr);
     bb_close("bf16 y", gy, y.d, y.n, 3e-2, 3e-2);
     bb_close("bf16 dx", gdx, dx.d, dx.n, 3e-2, 3e-2);
     bb_close("bf16 dw", gdw, dw.d, dw.n, 3e-2, 3e-2);
-    printf("bf16 %s: fwd %s\n", file, scorr_conv2d_impl_name(&cv, 0));
+    printf("bf16 %s: %s / %s / %s\n", file, scorr_conv2d_impl_name(&cv, 0),
+           scorr_conv2d_impl_name(&cv, 1), scorr_conv2d_impl_name(&cv, 2));
     scorr_aligned_free(scr);
     scorr_aligned_free(gy);
     scorr_aligned_free(gdx);
