@@ -2,7 +2,10 @@
  *
  *   bench_backbone [--depth 101] [--width 64] [--batch 4] [--size 256]
  *                  [--iters 5] [--bn frozen|batch] [--no-grad]
- *                  [--pw nng] [--sp aaa] [--wg www]
+ *                  [--pw nng] [--sp aaa] [--wg www] [--precision fp32|bf16]
+ *
+ * --precision bf16: bf16 convolutions (fp32 where the CPU has no native bf16;
+ * the implementation line says what runs).
  *
  * --pw / --sp / --wg: conv algorithm per pass (forward, backward-data,
  * backward-weights) for 1x1 (pointwise), larger (spatial) and 3x3 stride-1
@@ -21,6 +24,8 @@
 #include <omp.h>
 
 #include "scorr/arena.h"
+#include "scorr/conv.h"
+#include "scorr/cpu.h"
 #include "scorr/error.h"
 #include "scorr/log.h"
 #include "scorr/resnet.h"
@@ -79,6 +84,8 @@ int main(int argc, char **argv)
             cfg.bn_mode = !strcmp(argv[++i], "batch") ? SCORR_BN_BATCH : SCORR_BN_FROZEN;
             if (cfg.bn_mode == SCORR_BN_BATCH) cfg.bn_groups = cfg.batch % 2 ? 1 : 2;
         } else if (!strcmp(a, "--no-grad")) cfg.grad = 0;
+        else if (!strcmp(a, "--precision") && v)
+            cfg.prec = !strcmp(argv[++i], "bf16") ? SCORR_PREC_BF16 : SCORR_PREC_F32;
         else if ((!strcmp(a, "--pw") || !strcmp(a, "--sp") || !strcmp(a, "--wg")) && v) {
             struct scorr_conv_policy pol;
             scorr_conv2d_get_policy(&pol);
@@ -94,10 +101,14 @@ int main(int argc, char **argv)
             const int help = !strcmp(a, "-h") || !strcmp(a, "--help");
             fprintf(help ? stdout : stderr,
                     "usage: %s [--depth D] [--width W] [--batch N] [--size S] [--iters K] "
-                    "[--bn frozen|batch] [--no-grad] [--pw xxx] [--sp xxx] [--wg xxx]\n", argv[0]);
+                    "[--bn frozen|batch] [--no-grad] [--pw xxx] [--sp xxx] [--wg xxx] "
+                    "[--precision fp32|bf16]\n", argv[0]);
             return help ? 0 : 2;
         }
     }
+    char cpu[320];
+    scorr_cpu_describe(cpu, sizeof cpu);
+    printf("cpu: %s; oneDNN bf16: %s\n", cpu, scorr_bf16_support_name(scorr_bf16_support()));
     if (cfg.bn_mode == SCORR_BN_BATCH) cfg.bn_groups = cfg.batch % 2 ? 1 : 2;
     struct scorr_params t;
     struct scorr_resnet net;

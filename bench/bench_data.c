@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scorr/cpu.h"
 #include "scorr/error.h"
 #include "scorr/loader.h"
 #include "scorr/log.h"
@@ -65,6 +66,9 @@ int main(int argc, char **argv)
         SCORR_TRY(scorr_synth_generate(&c, tmp));
         path = tmp;
     }
+    char cpu[320];
+    scorr_cpu_describe(cpu, sizeof cpu);
+    printf("cpu: %s\n", cpu);
     printf("bench_data: %s, global batch 16, 256x256, one rank's share, ms per pair\n", path);
     printf("%-34s %6s %6s\n", "", "R=1", "R=2");
     const struct {

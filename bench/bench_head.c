@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scorr/cpu.h"
 #include "scorr/error.h"
 #include "scorr/head.h"
 #include "scorr/l2norm.h"
@@ -115,6 +116,9 @@ int main(int argc, char **argv)
     scorr_head_config_default(&cfg);
     cfg.batch = 2;
     SCORR_TRY(parse(argc, argv, &cfg, &iters));
+    char cpu[320];
+    scorr_cpu_describe(cpu, sizeof cpu);
+    printf("cpu: %s\n", cpu);
     SCORR_TRY(scorr_head_build(&hd, &cfg, &table));
     scorr_arena_plan(&plan);
     scorr_head_alloc(&hd, &plan);

@@ -7,7 +7,19 @@
  *
  *   bench_step [--threads N] [--iters K] [--warmup W] [--rounds R] [--no-torch]
  *              [--bn frozen|batch] [--batch B] [--size S] [--depth D]
+ *              [--precision fp32|bf16] [--torch-precision fp32|bf16|both]
+ *              [--torch-search] [--torch-args "..."] [--cpu]
  *              [--dataset file.h5] [--python /usr/bin/python3] [--script step_torch.py]
+ *
+ * --precision: our backbone convolutions' arithmetic (model.precision; bf16
+ * only where the CPU has native bf16, the report says what ran). PyTorch runs
+ * its default configuration (the fastest measured: channels_last, one
+ * backbone call, softmax head, foreach AdamW; tools/bench/step_torch.py) in
+ * the same precision (bf16: torch.autocast), or in both with
+ * --torch-precision both; --torch-search lets it time its candidate
+ * configurations first and run the fastest; --torch-args passes more options.
+ * Every report starts with the CPU's vector features and the OpenBLAS core
+ * that runs (--cpu prints that line alone).
  *
  * Defaults: the paper's model (ResNet-101 cut after layer3, 256 x 256, SCE
  * k = 7 to 2048 channels, upsampling 4), B = 2 pairs, frozen batch norm,
@@ -33,6 +45,7 @@
 
 #include "scorr/arena.h"
 #include "scorr/conv.h"
+#include "scorr/cpu.h"
 #include "scorr/error.h"
 #include "scorr/loader.h"
 #include "scorr/log.h"
@@ -238,12 +251,20 @@ static double sgemm_gflops(int M, int N, int K, int threads, int reps)
 /* ---- PyTorch side -------------------------------------------------------- */
 struct torch_run {
     struct series part[NT];
-    char version[160];
+    const char *precision; /* fp32 | bf16 */
+    char version[320];
     char missing[256]; /* non-empty: why PyTorch could not be run */
 };
 
+/* Options of step_torch.py beyond the model's (--torch-search, --torch-args). */
+struct torch_opts {
+    int search;
+    const char *extra;
+};
+
 static void run_torch(const char *python, const char *script, int threads, int iters, int warmup,
-                      const struct scorr_model_config *mc, struct torch_run *tr)
+                      const struct scorr_model_config *mc, const struct torch_opts *to,
+                      struct torch_run *tr)
 {
     char cmd[2048], line[1024];
     if (access(python, X_OK) != 0) {
@@ -256,10 +277,12 @@ static void run_torch(const char *python, const char *script, int threads, int i
     }
     snprintf(cmd, sizeof cmd,
              "OMP_NUM_THREADS=%d '%s' '%s' --threads %d --iters %d --warmup %d --batch %d "
-             "--size %d --depth %d --kernel %d --sce-out %d --up %d --bn %s 2>&1",
+             "--size %d --depth %d --kernel %d --sce-out %d --up %d --bn %s --precision %s%s "
+             "%s 2>&1",
              threads, python, script, threads, iters, warmup, mc->batch, mc->image_size,
              mc->depth, mc->sce_kernel, mc->sce_channels, mc->upsample,
-             mc->bn_batch ? "batch" : "frozen");
+             mc->bn_batch ? "batch" : "frozen", tr->precision, to->search ? " --search" : "",
+             to->extra ? to->extra : "");
     fflush(stdout);
     FILE *p = popen(cmd, "r");
     if (!p) {
@@ -274,14 +297,16 @@ static void run_torch(const char *python, const char *script, int threads, int i
         if (sscanf(line, "ITER %d %lf %lf %lf %lf %lf", &i, &v[0], &v[1], &v[2], &v[3], &v[4]) ==
             6) {
             for (int k = 0; k < NT; k++) push(&tr->part[k], v[k]);
-            printf("  torch iter %d: forward %.3f  loss %.5f  backward %.3f  optimiser %.3f  "
-                   "total %.3f s\n", i, v[0], v[1], v[2], v[3], v[4]);
+            printf("  torch %s iter %d: forward %.3f  loss %.5f  backward %.3f  optimiser %.3f  "
+                   "total %.3f s\n", tr->precision, i, v[0], v[1], v[2], v[3], v[4]);
             got++;
         } else if (!strncmp(line, "TORCH_MISSING", 13)) {
             snprintf(tr->missing, sizeof tr->missing, "cannot import torch (%.200s)",
                      line + 13 + strspn(line + 13, " "));
+        } else if (!strncmp(line, "SEARCH ", 7)) {
+            printf("  torch search: %s", line + 7);
         } else if (!strncmp(line, "TORCH ", 6)) {
-            snprintf(tr->version, sizeof tr->version, "%.150s", line + 6);
+            snprintf(tr->version, sizeof tr->version, "%.300s", line + 6);
         } else {
             snprintf(last, sizeof last, "%.200s", line);
         }
@@ -372,8 +397,9 @@ static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s [--threads N] [--iters K] [--warmup W] [--rounds R] [--no-torch] "
-            "[--bn frozen|batch] [--batch B] [--size S] [--depth D] [--dataset file.h5] "
-            "[--python path] [--script step_torch.py]\n",
+            "[--bn frozen|batch] [--batch B] [--size S] [--depth D] [--precision fp32|bf16] "
+            "[--torch-precision fp32|bf16|both] [--torch-search] [--torch-args \"...\"] "
+            "[--cpu] [--dataset file.h5] [--python path] [--script step_torch.py]\n",
             argv0);
 }
 
@@ -383,10 +409,14 @@ int main(int argc, char **argv)
     const char *dataset = NULL, *python = "/usr/bin/python3";
     const char *script = SCORR_SOURCE_DIR "/tools/bench/step_torch.py";
     char tmp[256] = "";
+    const char *torch_prec = NULL;
+    char cpu[320];
     struct ours o;
-    struct torch_run tr;
+    struct torch_run trs[2];
+    struct torch_opts to = {0, NULL};
+    int ntr = 1;
     memset(&o, 0, sizeof o);
-    memset(&tr, 0, sizeof tr);
+    memset(trs, 0, sizeof trs);
     struct scorr_model_config mc = {.depth = 101, .width = 64, .bn_batch = 0,
                                     .freeze_backbone = 0, .sce_enabled = 1, .sce_kernel = 7,
                                     .sce_channels = 2048, .upsample = 4, .temperature = 0.02f,
@@ -394,6 +424,12 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--no-torch")) { torch = 0; continue; }
+        if (!strcmp(a, "--torch-search")) { to.search = 1; continue; }
+        if (!strcmp(a, "--cpu")) {
+            scorr_cpu_describe(cpu, sizeof cpu);
+            printf("cpu: %s; oneDNN bf16: %s\n", cpu, scorr_bf16_support_name(scorr_bf16_support()));
+            return 0;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout, argv[0]);
             printf("One training step of the paper's model (ResNet-101 cut after layer3, 256 px,\n"
@@ -414,6 +450,17 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--dataset")) dataset = v;
         else if (!strcmp(a, "--python")) python = v;
         else if (!strcmp(a, "--script")) script = v;
+        else if (!strcmp(a, "--torch-args")) to.extra = v;
+        else if (!strcmp(a, "--precision")) {
+            if (strcmp(v, "fp32") && strcmp(v, "bf16")) { usage(stderr, argv[0]); return 2; }
+            mc.precision = !strcmp(v, "bf16") ? SCORR_PREC_BF16 : SCORR_PREC_F32;
+        } else if (!strcmp(a, "--torch-precision")) {
+            if (strcmp(v, "fp32") && strcmp(v, "bf16") && strcmp(v, "both")) {
+                usage(stderr, argv[0]);
+                return 2;
+            }
+            torch_prec = v;
+        }
         else if (!strcmp(a, "--bn")) {
             if (strcmp(v, "frozen") && strcmp(v, "batch")) { usage(stderr, argv[0]); return 2; }
             mc.bn_batch = !strcmp(v, "batch");
@@ -431,6 +478,13 @@ int main(int argc, char **argv)
     }
     omp_set_num_threads(threads); /* before the model reads it */
     scorr_log_set_level(0);
+    /* PyTorch in our precision unless told; "both": fp32 first, then bf16 */
+    if (!torch_prec) torch_prec = mc.precision == SCORR_PREC_BF16 ? "bf16" : "fp32";
+    ntr = !strcmp(torch_prec, "both") ? 2 : 1;
+    trs[0].precision = ntr == 2 ? "fp32" : torch_prec;
+    trs[1].precision = "bf16";
+    scorr_cpu_describe(cpu, sizeof cpu);
+    printf("cpu: %s; oneDNN bf16: %s\n", cpu, scorr_bf16_support_name(scorr_bf16_support()));
     const double load0 = loadavg();
 
     /* data: a synthetic 256 px dataset of a few steps, the real loader */
@@ -457,12 +511,15 @@ int main(int argc, char **argv)
     struct step_flops fl;
     count_flops(&mc, &fl);
     const double flops = fl.bb_fwd + fl.bb_bwd + fl.head_fwd + fl.head_bwd;
+    const int bf16_ran = scorr_model_precision(o.model) == SCORR_PREC_BF16;
     printf("bench_step: resnet%d cut after layer3, %dx%d, SCE k=%d -> %d, up %d, batch %d pairs, "
            "bn %s, %d thread%s; %zu trainable parameters, arena %.0f MiB\n",
            mc.depth, mc.image_size, mc.image_size, mc.sce_kernel, mc.sce_channels, mc.upsample,
            mc.batch, mc.bn_batch ? "batch" : "frozen", threads, threads > 1 ? "s" : "",
            scorr_params_trainable_count(scorr_model_params(o.model)),
            (double)scorr_model_arena_bytes(o.model) / 1048576.0);
+    printf("precision: %s requested, backbone convolutions run in %s\n",
+           mc.precision == SCORR_PREC_BF16 ? "bf16" : "fp32", bf16_ran ? "bf16" : "fp32");
     const double flops_exec = fl.bb_fwd_exec + fl.bb_bwd_exec + fl.head_fwd + fl.head_bwd;
     printf("FLOPs per step (direct convolutions): backbone %.1f + %.1f G, head %.2f + %.2f G, "
            "total %.1f GFLOP; as executed (Winograd GEMMs at their size): backbone %.1f + %.1f G, "
@@ -482,9 +539,11 @@ int main(int argc, char **argv)
         printf("round %d: scorr (%d warm-up, %d timed)\n", r, r ? 0 : warmup, iters);
         for (int w = 0; w < (r ? 0 : warmup); w++) SCORR_TRY(step(&o, 0, sidx++, 0));
         for (int i = 0; i < iters; i++) SCORR_TRY(step(&o, 0, sidx++, 1));
-        if (torch && !tr.missing[0]) {
-            printf("round %d: PyTorch (%d warm-up, %d timed)\n", r, warmup, iters);
-            run_torch(python, script, threads, iters, warmup, &mc, &tr);
+        for (int k = 0; torch && k < ntr; k++) {
+            if (trs[k].missing[0]) continue;
+            printf("round %d: PyTorch %s (%d warm-up, %d timed)\n", r, trs[k].precision, warmup,
+                   iters);
+            run_torch(python, script, threads, iters, warmup, &mc, &to, &trs[k]);
         }
     }
     printf("sgemm peak, after...\n");
@@ -497,24 +556,33 @@ int main(int argc, char **argv)
 
     /* report */
     const double ours_med = median(&o.part[P_TOTAL]), ours_best = best(&o.part[P_TOTAL]);
-    const int have_torch = torch && !tr.missing[0] && tr.part[T_TOTAL].n > 0;
-    const double th_med = have_torch ? median(&tr.part[T_TOTAL]) : 0;
-    const double th_best = have_torch ? best(&tr.part[T_TOTAL]) : 0;
+    const struct torch_run *tr = &trs[0], *tr2 = ntr == 2 ? &trs[1] : NULL;
+    const int have_torch = torch && !tr->missing[0] && tr->part[T_TOTAL].n > 0;
+    const double th_med = have_torch ? median(&tr->part[T_TOTAL]) : 0;
+    const double th_best = have_torch ? best(&tr->part[T_TOTAL]) : 0;
+    const int have2 = tr2 && torch && !tr2->missing[0] && tr2->part[T_TOTAL].n > 0;
+    const double th2_med = have2 ? median(&tr2->part[T_TOTAL]) : 0;
     printf("\n%-26s %10s %10s %7s\n", "scorr part", "best s", "median s", "share");
     for (int k = 0; k < NP; k++) {
         if (k == P_BB_BWD && mc.freeze_backbone) continue;
         printf("%-26s %10.5f %10.5f %6.1f%%\n", part_name[k], best(&o.part[k]),
                median(&o.part[k]), 100.0 * median(&o.part[k]) / ours_med);
     }
-    if (have_torch) {
-        printf("\n%-26s %10s %10s %7s   (%s)\n", "PyTorch part", "best s", "median s", "share",
-               tr.version);
+    for (int t = 0; torch && t < ntr; t++) {
+        const struct torch_run *x = &trs[t];
+        if (x->missing[0] || !x->part[T_TOTAL].n) {
+            printf("\nPyTorch %s: NOT MEASURED: %s. Reporting scorr alone.\n", x->precision,
+                   x->missing);
+            continue;
+        }
+        const double xm = median(&x->part[T_TOTAL]);
+        printf("\nPyTorch %s part %13s %10s %7s   (%s)\n", x->precision, "best s", "median s",
+               "share", x->version);
         for (int k = 0; k < NT; k++)
-            printf("%-26s %10.5f %10.5f %6.1f%%\n", torch_name[k], best(&tr.part[k]),
-                   median(&tr.part[k]), 100.0 * median(&tr.part[k]) / th_med);
-    } else if (torch) {
-        printf("\nPyTorch: NOT MEASURED: %s. Reporting scorr alone.\n", tr.missing);
-    } else {
+            printf("%-26s %10.5f %10.5f %6.1f%%\n", torch_name[k], best(&x->part[k]),
+                   median(&x->part[k]), 100.0 * median(&x->part[k]) / xm);
+    }
+    if (!torch) {
         printf("\nPyTorch: not run (--no-torch)\n");
     }
     const double gfs = flops / ours_med * 1e-9;
@@ -524,8 +592,11 @@ int main(int argc, char **argv)
     printf("%-34s %12.3f %12.3f\n", "pairs/s (median)", mc.batch / ours_med,
            have_torch ? mc.batch / th_med : 0.0);
     if (have_torch)
-        printf("%-34s %12.2f  (best: %.2f)\n", "speed-up over PyTorch (median)", th_med / ours_med,
-               th_best / ours_best);
+        printf("speed-up over PyTorch %-12s %12.2f  (best: %.2f)\n", tr->precision,
+               th_med / ours_med, th_best / ours_best);
+    if (have2)
+        printf("speed-up over PyTorch %-12s %12.2f  (best: %.2f; PyTorch %.3f s median)\n",
+               tr2->precision, th2_med / ours_med, best(&tr2->part[T_TOTAL]) / ours_best, th2_med);
     printf("%-34s %12.1f %12.1f\n", "GFLOP/s (direct-conv FLOPs / median)", gfs,
            have_torch ? flops / th_med * 1e-9 : 0.0);
     printf("%-34s %12.1f\n", "GFLOP/s (executed FLOPs / median)", flops_exec / ours_med * 1e-9);
@@ -544,7 +615,8 @@ int main(int argc, char **argv)
            "speedup=%.3f gflop=%.2f gflop_exec=%.2f gflops=%.1f gflops_exec=%.1f sgemm_peak=%.1f "
            "peak_frac=%.3f data_s=%.4f "
            "data_frac=%.4f bb_fwd=%.4f head_fwd=%.4f loss=%.5f zero=%.4f head_bwd=%.4f "
-           "bb_bwd=%.4f adamw=%.4f load=%.2f,%.2f torch=%s\n",
+           "bb_bwd=%.4f adamw=%.4f load=%.2f,%.2f torch=%s precision=%s precision_ran=%s "
+           "torch_precision=%s torch2_precision=%s torch2_s=%.4f speedup2=%.3f\n",
            threads, mc.bn_batch ? "batch" : "frozen", mc.batch, mc.image_size, mc.depth,
            o.part[P_TOTAL].n, ours_med, ours_best, mc.batch / ours_med, th_med, th_best,
            have_torch ? mc.batch / th_med : 0.0, have_torch ? th_med / ours_med : 0.0,
@@ -553,7 +625,11 @@ int main(int argc, char **argv)
            median(&o.part[P_DATA]) / ours_med, median(&o.part[P_BB_FWD]),
            median(&o.part[P_HEAD_FWD]), median(&o.part[P_LOSS]), median(&o.part[P_ZERO]),
            median(&o.part[P_HEAD_BWD]), median(&o.part[P_BB_BWD]), median(&o.part[P_ADAMW]),
-           load0, load1, have_torch ? "yes" : torch ? "missing" : "off");
+           load0, load1, have_torch ? "yes" : torch ? "missing" : "off",
+           mc.precision == SCORR_PREC_BF16 ? "bf16" : "fp32", bf16_ran ? "bf16" : "fp32",
+           tr->precision, tr2 ? tr2->precision : "none", th2_med,
+           have2 ? th2_med / ours_med : 0.0);
+    printf("RESULT cpu %s\n", cpu);
 done:
     if (o.model) scorr_model_free(o.model);
     scorr_adamw_free(&o.opt);

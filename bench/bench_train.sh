@@ -19,7 +19,9 @@
 #
 # Environment: STEPS (steps per run, default 5: 4 timed), CORES (default
 # nproc), MPIRUN (default mpirun), DEPTH (default 101; 18 for a quick check
-# of the script), KEEP=1 keeps WORK_DIR.
+# of the script), PRECISION (model.precision, fp32 or bf16; default fp32),
+# KEEP=1 keeps WORK_DIR. The report starts with the CPU's vector features and
+# the OpenBLAS core that runs (BUILD_DIR/bench/bench_step --cpu).
 set -euo pipefail
 
 if [[ $# -lt 1 || "$1" == "-h" || "$1" == "--help" ]]; then
@@ -38,6 +40,7 @@ WORK=${2:-$(mktemp -d /tmp/bench_train.XXXXXX)}
 mkdir -p "$WORK"
 STEPS=${STEPS:-5}
 DEPTH=${DEPTH:-101}
+PRECISION=${PRECISION:-fp32}
 CORES=${CORES:-$(nproc)}
 MPIRUN=${MPIRUN:-mpirun}
 cleanup() { [[ "${KEEP:-0}" == 1 ]] || rm -rf "$WORK"; }
@@ -80,6 +83,7 @@ model:
     channels: 2048
   upsample: 4
   temperature: 0.02
+  precision: $PRECISION
 pseudo:
   weight: 10.0
   start_epoch: 0
@@ -147,7 +151,12 @@ for variant in baseline mt; do
 done
 
 echo
-echo "scorr_train throughput: ResNet-$DEPTH + SCE k=7/2048, up 4, 256x256, global batch 4, batchnorm batch, $CORES cores, $(date -u +%Y-%m-%d)"
+echo "scorr_train throughput: ResNet-$DEPTH + SCE k=7/2048, up 4, 256x256, global batch 4, batchnorm batch, precision $PRECISION, $CORES cores, $(date -u +%Y-%m-%d)"
+if [[ -x "$BUILD/bench/bench_step" ]]; then
+    "$BUILD/bench/bench_step" --cpu
+else
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-) (build bench/bench_step for the vector features and OpenBLAS core); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+fi
 echo
 echo "| variant | ranks | threads/rank | steps timed | s/step | pairs/s | comm fraction | run wall time |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"

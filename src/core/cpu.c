@@ -66,8 +66,8 @@ void scorr_cpu_describe(char *buf, size_t n)
     const char *env = getenv("OPENBLAS_CORETYPE");
     snprintf(buf, n,
              "%s: AVX2 %s, AVX-512 %s, AVX512-BF16 %s, AMX %s; OpenBLAS core %s "
-             "(OPENBLAS_CORETYPE %s%s)",
+             "(OPENBLAS_CORETYPE%s%s)",
              f.brand[0] ? f.brand : "unknown CPU", f.avx2 ? "yes" : "no", f.avx512 ? "yes" : "no",
              f.avx512_bf16 ? "yes" : "no", f.amx_bf16 ? "yes" : "no", core ? core : "unknown",
-             env ? "=" : "unset", env ? env : "");
+             env ? "=" : " unset", env ? env : "");
 }

@@ -22,6 +22,11 @@ check() { # name regex command...
 }
 check bench_step 'RESULT bench_step .*scorr_pairs_s=[0-9.]*[1-9].* torch=off' \
     "$B/bench_step" --no-torch --depth 18 --size 64 --iters 1 --warmup 0
+# bf16 requested: runs bf16 where the CPU has it natively, fp32 otherwise; either way
+# the result line says which ran
+check "bench_step bf16" 'RESULT bench_step .*scorr_pairs_s=[0-9.]*[1-9].* precision=bf16 precision_ran=(bf16|fp32)' \
+    "$B/bench_step" --no-torch --depth 18 --size 64 --iters 1 --warmup 0 --precision bf16
+check "bench_step --cpu" '^cpu: .*AVX2 (yes|no).*AVX512-BF16 (yes|no).*OpenBLAS core' "$B/bench_step" --cpu
 check bench_head 'fused [0-9.]+ ms' "$B/bench_head" --size 16 --channels 32 --sce-out 64 --iters 1
 check bench_backbone '^best: forward' "$B/bench_backbone" --depth 18 --width 16 --batch 2 --size 64 --iters 1
 check bench_data 'augmentation p = 0.2' "$B/bench_data"
