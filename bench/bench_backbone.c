@@ -5,7 +5,8 @@
  *                  [--pw nng] [--sp aaa] [--wg www] [--precision fp32|bf16]
  *
  * --precision bf16: bf16 convolutions (fp32 where the CPU has no native bf16;
- * the implementation line says what runs).
+ * the implementation line says what runs); bf16-force: oneDNN's bf16 kernels
+ * whatever the CPU (with DNNL_MAX_CPU_ISA=AVX512_CORE: the emulated ones).
  *
  * --pw / --sp / --wg: conv algorithm per pass (forward, backward-data,
  * backward-weights) for 1x1 (pointwise), larger (spatial) and 3x3 stride-1
@@ -84,8 +85,17 @@ int main(int argc, char **argv)
             cfg.bn_mode = !strcmp(argv[++i], "batch") ? SCORR_BN_BATCH : SCORR_BN_FROZEN;
             if (cfg.bn_mode == SCORR_BN_BATCH) cfg.bn_groups = cfg.batch % 2 ? 1 : 2;
         } else if (!strcmp(a, "--no-grad")) cfg.grad = 0;
-        else if (!strcmp(a, "--precision") && v)
-            cfg.prec = !strcmp(argv[++i], "bf16") ? SCORR_PREC_BF16 : SCORR_PREC_F32;
+        else if (!strcmp(a, "--precision") && v) {
+            /* bf16-force: oneDNN's bf16 kernels even without native bf16 (emulated) */
+            const char *pv = argv[++i];
+            cfg.prec = strncmp(pv, "bf16", 4) ? SCORR_PREC_F32 : SCORR_PREC_BF16;
+            if (!strcmp(pv, "bf16-force")) {
+                struct scorr_conv_policy pol;
+                scorr_conv2d_get_policy(&pol);
+                pol.bf16_force = 1;
+                scorr_conv2d_set_policy(&pol);
+            }
+        }
         else if ((!strcmp(a, "--pw") || !strcmp(a, "--sp") || !strcmp(a, "--wg")) && v) {
             struct scorr_conv_policy pol;
             scorr_conv2d_get_policy(&pol);
@@ -102,7 +112,7 @@ int main(int argc, char **argv)
             fprintf(help ? stdout : stderr,
                     "usage: %s [--depth D] [--width W] [--batch N] [--size S] [--iters K] "
                     "[--bn frozen|batch] [--no-grad] [--pw xxx] [--sp xxx] [--wg xxx] "
-                    "[--precision fp32|bf16]\n", argv[0]);
+                    "[--precision fp32|bf16|bf16-force]\n", argv[0]);
             return help ? 0 : 2;
         }
     }
