@@ -4,8 +4,9 @@
  * failure): functions return an int status (0 = ok, an enum scorr_err code
  * otherwise). The first failure records a message naming the file, key or
  * dataset, what was expected and what was found; every caller on the way up
- * adds one traceback line. The program prints it all with
- * scorr_error_print() and exits non-zero.
+ * adds one traceback line. The program prints the message (and, in debug
+ * builds or with SCORR_TRACE=1, the traceback) with scorr_error_print() and
+ * exits non-zero.
  *
  * Tier 2, internal invariants: SCORR_ASSERT is always on and calls the abort
  * hook (MPI_Abort once the parallel layer is up) so no rank is left hanging.
@@ -55,8 +56,12 @@ const char *scorr_error_message(void);
 int scorr_error_code(void);
 void scorr_error_clear(void);
 
-/* Print "<prog>: error: message", the hint and the traceback to f. */
+/* Print "<prog>: error: message" and the hint to f, then the traceback
+ * ("  at function (file.c:line)" lines) when scorr_error_trace_enabled(). */
 void scorr_error_print(FILE *f, const char *prog);
+/* 1 in debug builds (CMAKE_BUILD_TYPE=Debug) and when the environment sets
+ * SCORR_TRACE to anything but "" or "0". */
+int scorr_error_trace_enabled(void);
 
 /* Abort hook for SCORR_ASSERT and fatal paths; the parallel layer installs
  * one that calls MPI_Abort. Default: abort(). */

@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <yaml.h>
 
+/* Deepest nesting of lists and mappings a scorr YAML file may have (experiment
+ * and sweep files need a handful); deeper is refused before loading. */
+#define SCORR_YAML_MAX_DEPTH 32
+
 /* "a mapping", "a list" or "a value", for "expected ..., found %s". */
 const char *scorr_yaml_kind(const yaml_node_t *n);
 
@@ -34,7 +38,9 @@ struct scorr_yaml_doc {
 };
 
 /* Parse the first document of text[len] (a file's bytes; file names it in
- * errors). *root: its root node, NULL for an empty stream. */
+ * errors). *root: its root node, NULL for an empty stream. Nesting deeper
+ * than SCORR_YAML_MAX_DEPTH is an error "<file>:<line>: YAML nested more
+ * than ... levels deep" naming the line of the first collection too deep. */
 int scorr_yaml_load(struct scorr_yaml_doc *d, const char *text, size_t len, const char *file,
                     yaml_node_t **root);
 

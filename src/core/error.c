@@ -61,12 +61,25 @@ const char *scorr_error_message(void) { return g_err.msg; }
 int scorr_error_code(void) { return g_err.code; }
 void scorr_error_clear(void) { memset(&g_err, 0, sizeof g_err); }
 
+/* The C call chain serves developers, not users: debug builds print it, and
+ * any build does with SCORR_TRACE set (to anything but "" or "0"). */
+int scorr_error_trace_enabled(void)
+{
+#ifdef SCORR_DEBUG_TRACE
+    return 1;
+#else
+    const char *v = getenv("SCORR_TRACE");
+    return v && v[0] && strcmp(v, "0") != 0;
+#endif
+}
+
 void scorr_error_print(FILE *f, const char *prog)
 {
     fprintf(f, "%s: error: %s\n", prog ? prog : "scorr",
             g_err.code ? g_err.msg : "(no error recorded)");
     if (g_err.hint[0]) fprintf(f, "HINT: %s\n", g_err.hint);
-    for (int i = 0; i < g_err.ntrace; i++) fprintf(f, "  at %s\n", g_err.trace[i]);
+    if (scorr_error_trace_enabled())
+        for (int i = 0; i < g_err.ntrace; i++) fprintf(f, "  at %s\n", g_err.trace[i]);
     fflush(f);
 }
 

@@ -18,6 +18,11 @@ int scorr_read_file(const char *path, char **data, size_t *len)
     *len = 0;
     f = fopen(path, "rb");
     SCORR_REQUIRE(f, SCORR_EIO, "cannot open '%s': %s", path, strerror(errno));
+    /* A directory opens for reading on Linux and "sizes" as LONG_MAX. */
+    struct stat st;
+    SCORR_REQUIRE(fstat(fileno(f), &st) == 0, SCORR_EIO, "cannot stat '%s': %s", path,
+                  strerror(errno));
+    SCORR_REQUIRE(!S_ISDIR(st.st_mode), SCORR_EIO, "'%s' is a directory, not a file", path);
     SCORR_REQUIRE(fseek(f, 0, SEEK_END) == 0, SCORR_EIO, "cannot seek '%s': %s", path,
                   strerror(errno));
     long n = ftell(f);

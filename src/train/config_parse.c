@@ -251,6 +251,12 @@ static int set_from_text(struct scorr_config *cfg, const struct cfg_key *k, cons
     yaml_parser_t parser;
     yaml_document_t doc;
     int rc = -1;
+    /* No value needs more (a path is shorter); it also bounds libyaml's
+     * nesting cost on a command-line value. */
+    if (strlen(text) > 4 * SCORR_CONFIG_PATH) {
+        snprintf(why, why_n, "value too long (%zu characters)", strlen(text));
+        return -1;
+    }
     if (!yaml_parser_initialize(&parser)) {
         snprintf(why, why_n, "out of memory (libyaml)");
         return -1;

@@ -42,11 +42,47 @@ int scorr_yaml_syntax_error(const yaml_parser_t *p, const char *file)
                            p->problem_mark.column + 1, p->problem ? p->problem : "unknown", ctx);
 }
 
+/* libyaml's scanner checks every open collection for each token (quadratic
+ * in the nesting depth: 100,000 levels take minutes) and its loader keeps
+ * the whole tree. Experiment and sweep files nest a few levels, so one event
+ * pass refuses deep nesting before the document is loaded; the pass stops at
+ * the first collection past the limit, so it costs little whatever the
+ * input. Syntax errors are left to the load, which reports them. */
+static int check_depth(const char *text, size_t len, const char *file)
+{
+    int err = 0, depth = 0, have_parser = 0;
+    yaml_parser_t p;
+    yaml_event_t ev;
+    SCORR_REQUIRE(yaml_parser_initialize(&p), SCORR_ENOMEM, "out of memory (libyaml)");
+    have_parser = 1;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    for (;;) {
+        if (!yaml_parser_parse(&p, &ev)) break;
+        const yaml_event_type_t type = ev.type;
+        const size_t line = ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+            SCORR_REQUIRE(++depth <= SCORR_YAML_MAX_DEPTH, SCORR_EINVAL,
+                          "%s:%zu: YAML nested more than %d levels deep (lists or mappings "
+                          "inside each other); scorr's YAML files need a few",
+                          file, line, SCORR_YAML_MAX_DEPTH);
+        } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        } else if (type == YAML_STREAM_END_EVENT) {
+            break;
+        }
+    }
+done:
+    if (have_parser) yaml_parser_delete(&p);
+    return err;
+}
+
 int scorr_yaml_load(struct scorr_yaml_doc *d, const char *text, size_t len, const char *file,
                     yaml_node_t **root)
 {
     int err = 0;
     *root = NULL;
+    SCORR_TRY(check_depth(text, len, file));
     SCORR_REQUIRE(yaml_parser_initialize(&d->parser), SCORR_ENOMEM, "out of memory (libyaml)");
     d->have_parser = 1;
     yaml_parser_set_input_string(&d->parser, (const unsigned char *)text, len);
