@@ -4,6 +4,7 @@
  *   JPEGImages/<category>/<image id>.jpg
  * Keypoints, boxes and difficulty flags come from the JSON; image sizes are
  * taken later from the decoded JPEGs, not from the JSON. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +103,9 @@ static int json_int(const char *path, const cJSON *obj, const char *key, int lo,
     int err = 0;
     const cJSON *it;
     SCORR_TRY(json_item(path, obj, key, &it));
-    SCORR_REQUIRE(cJSON_IsNumber(it) && it->valuedouble == (double)(int)it->valuedouble &&
-                      it->valuedouble >= lo && it->valuedouble <= hi,
+    /* Range first: converting an out-of-range double to int is undefined. */
+    SCORR_REQUIRE(cJSON_IsNumber(it) && it->valuedouble >= lo && it->valuedouble <= hi &&
+                      it->valuedouble == floor(it->valuedouble),
                   SCORR_EFORMAT, "'%s': key '%s' must be an integer in %d..%d", path, key, lo, hi);
     *v = (int)it->valuedouble;
 done:
@@ -234,8 +236,11 @@ static int read_pair(struct pack_ctx *c, const char *split, const char *layout, 
         /* SPair writes ids as strings ("0", "7"); accept numbers too. */
         const cJSON *id = cJSON_GetArrayItem(ids, k);
         long v = -1;
-        if (cJSON_IsNumber(id) && id->valuedouble == (double)(long)id->valuedouble)
-            v = (long)id->valuedouble;
+        if (cJSON_IsNumber(id)) {
+            if (id->valuedouble >= 0 && id->valuedouble < 1e6 &&
+                id->valuedouble == floor(id->valuedouble))
+                v = (long)id->valuedouble;
+        }
         else if (cJSON_IsString(id) && pack_parse_int(id->valuestring, &v))
             v = -1;
         SCORR_REQUIRE(v >= 0 && v < 1000000, SCORR_EFORMAT,

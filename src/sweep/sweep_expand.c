@@ -412,7 +412,7 @@ static int expand(struct scorr_sweep *sw, const struct sweep_spec *sp, const cha
             }
             c->over = malloc((size_t)(ol.n ? ol.n : 1) * sizeof *c->over);
             SCORR_REQUIRE(c->over, SCORR_ENOMEM, "out of memory expanding the sweep");
-            memcpy(c->over, ol.o, (size_t)ol.n * sizeof *c->over);
+            if (ol.n) memcpy(c->over, ol.o, (size_t)ol.n * sizeof *c->over); /* ol.o may be NULL */
             c->n_over = ol.n;
             sw->n_cells++;
             SCORR_TRY(resolve_cell(base, sp, file, c, sw->dir));
