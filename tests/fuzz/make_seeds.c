@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "fuzz_common.h"
 #include "rawgen.h"
+#include "scorr/image.h"
 #include "scorr/io.h"
 
 static const char *g_out;
@@ -60,7 +62,7 @@ static int visit(const char *p, const struct stat *st, int flag, struct FTW *f)
     char name[512];
     snprintf(name, sizeof name, "%s_%s", g_bench, base);
     if (ends(p, ".jpg") || ends(p, ".png"))
-        copy("image", name, p);
+        return 0; /* small images are written below: decoding speed is fuzzing speed */
     else if (ends(p, ".mat"))
         copy("mat", name, p);
     else if (ends(p, "_pairs.csv"))
@@ -135,6 +137,24 @@ int main(int argc, char **argv)
     nftw(raw->root, visit, 16, FTW_PHYS);
     gen_rmdir(tmp);
     free(raw);
+
+    /* Small images of every kind the writers make. */
+    uint8_t px[17 * 11 * 4];
+    for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)(i * 37 + (i >> 3));
+    static const struct {
+        const char *name;
+        int png, channels, w, h;
+    } ims[] = {{"rgb.jpg", 0, 3, 17, 11}, {"gray.jpg", 0, 1, 9, 16}, {"rgb.png", 1, 3, 17, 11},
+               {"gray.png", 1, 1, 5, 3}, {"rgba.png", 1, 4, 8, 8}, {"one.png", 1, 3, 1, 1}};
+    for (size_t i = 0; i < sizeof ims / sizeof *ims; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", fuzz_tmpdir(), ims[i].name);
+        int rc = ims[i].png ? scorr_image_write_png(path, px, ims[i].w, ims[i].h, ims[i].channels)
+                            : scorr_image_write_jpeg(path, px, ims[i].w, ims[i].h,
+                                                     ims[i].channels, 80);
+        if (rc) exit(1);
+        copy("image", ims[i].name, path);
+    }
 
     /* HDF5: an empty input is the generators' valid file; a few bytes vary it. */
     put("dataset", "valid", "", 0);

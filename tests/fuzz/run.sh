@@ -20,6 +20,13 @@ fi
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-exec "$build/fuzz/fuzz_$target" -workers=1 -jobs=1 -runs="$runs" -timeout=10 \
-  -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$@" \
-  "$work/corpus"
+bin=$(cd "$build" && pwd)/fuzz/fuzz_$target
+# -jobs=1 runs the fuzzer in one child process whose output goes to
+# fuzz-0.log in the working directory: $work.
+cd "$work"
+rm -f fuzz-0.log
+rc=0
+"$bin" -workers=1 -jobs=1 -runs="$runs" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$@" "$work/corpus" || rc=$?
+cat fuzz-0.log 2>/dev/null || true
+exit $rc
