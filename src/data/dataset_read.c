@@ -198,10 +198,18 @@ static int read_table(const struct scorr_dataset *ds, const char *split, const c
     int err = 0;
     char path[64];
     size_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= (size_t)shape[i];
-    *out = malloc((n ? n : 1) * scorr_dtype_size(t));
-    SCORR_REQUIRE(*out, SCORR_ENOMEM, "out of memory reading '%s/%s'", split, name);
+    int nd = 0;
+    int64_t dims[SCORR_H5_MAXDIM];
     snprintf(path, sizeof path, "/%s/%s", split, name);
+    /* The stored shape must be the one the split's attributes give before
+     * anything is allocated for it (a broken num_pairs could ask for
+     * terabytes); scorr_h5_read checks it again with the message. */
+    SCORR_TRY(scorr_h5_shape(&ds->f, path, &nd, dims));
+    int same = nd == ndim;
+    for (int i = 0; same && i < ndim; i++) same = dims[i] == shape[i];
+    for (int i = 0; same && i < ndim; i++) n *= (size_t)shape[i];
+    *out = malloc((same && n ? n : 1) * scorr_dtype_size(t));
+    SCORR_REQUIRE(*out, SCORR_ENOMEM, "'%s': out of memory reading '%s'", ds->f.path, path);
     SCORR_TRY(scorr_h5_read(&ds->f, path, t, ndim, shape, *out));
 done:
     return err;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jerror.h>
@@ -18,8 +19,9 @@
 #include "scorr/io.h"
 #include "scorr/log.h"
 
-/* Refuse headers that promise absurd sizes (a corrupt file) before allocating. */
-#define MAX_PIXELS ((size_t)1 << 28)
+/* Refuse headers that promise absurd sizes (a corrupt file) before
+ * allocating: 2^26 pixels is 8192 x 8192, far above any benchmark image. */
+#define MAX_PIXELS ((size_t)1 << 26)
 
 void scorr_image_free(struct scorr_image *img)
 {
@@ -94,6 +96,23 @@ int scorr_image_load_jpeg(const char *path, struct scorr_image *img)
     created = 1;
     jpeg_stdio_src(&cinfo, f);
     jpeg_read_header(&cinfo, TRUE);
+    /* Before jpeg_start_decompress, which allocates and clears buffers for
+     * the whole image in progressive mode: a 500-byte file claiming
+     * thousands of pixels a side took minutes (found by fuzzing). Every
+     * 8x8 block of a complete file costs at least a fraction of a bit
+     * (Huffman: >= 2 bits; 1/16 leaves room for arithmetic coding), so a file
+     * far smaller than its blocks is truncated or corrupt. */
+    {
+        size_t iw = cinfo.image_width, ih = cinfo.image_height;
+        long fsize = 0;
+        struct stat st;
+        if (fstat(fileno(f), &st) == 0) fsize = (long)st.st_size;
+        SCORR_REQUIRE(iw > 0 && ih > 0 && iw * ih <= MAX_PIXELS, SCORR_EFORMAT,
+                      "'%s': JPEG header gives an implausible size %zux%zu", path, iw, ih);
+        SCORR_REQUIRE(iw * ih <= (size_t)fsize * 8 * 64 * 16, SCORR_EFORMAT,
+                      "'%s': JPEG header gives %zux%zu pixels but the file has only %ld bytes "
+                      "(truncated or corrupt)", path, iw, ih, fsize);
+    }
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
     cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
     jpeg_start_decompress(&cinfo);

@@ -254,6 +254,9 @@ int scorr_h5_read_rows(const struct scorr_h5 *f, const char *name, enum scorr_dt
     SCORR_TRY(check_type(f, name, ds, type));
     fs = H5Dget_space(ds);
     int n = H5Sget_simple_extent_ndims(fs);
+    /* Rank first: HDF5 allows 32 dimensions, d holds SCORR_H5_MAXDIM. */
+    SCORR_REQUIRE(n >= 1 && n <= SCORR_H5_MAXDIM, SCORR_EFORMAT, "'%s': '%s' has rank %d",
+                  f->path, name, n);
     H5Sget_simple_extent_dims(fs, d, NULL);
     SCORR_REQUIRE(n >= 1 && start >= 0 && count >= 0 && (hsize_t)(start + count) <= d[0],
                   SCORR_EFORMAT, "'%s': rows [%lld, %lld) of '%s' requested, it has %llu",
@@ -331,6 +334,9 @@ int scorr_h5_write_rows(struct scorr_h5 *f, const char *name, enum scorr_dtype t
     SCORR_TRY(open_dataset(f, name, &ds));
     fs = H5Dget_space(ds);
     int n = H5Sget_simple_extent_ndims(fs);
+    /* Rank first: HDF5 allows 32 dimensions, d holds SCORR_H5_MAXDIM. */
+    SCORR_REQUIRE(n >= 1 && n <= SCORR_H5_MAXDIM, SCORR_EFORMAT, "'%s': '%s' has rank %d",
+                  f->path, name, n);
     H5Sget_simple_extent_dims(fs, d, NULL);
     SCORR_REQUIRE(n >= 1 && start >= 0 && (hsize_t)(start + count) <= d[0], SCORR_EINTERNAL,
                   "'%s': rows [%lld, %lld) of '%s' out of range", f->path, (long long)start,
@@ -405,15 +411,20 @@ int scorr_h5_read_strings(const struct scorr_h5 *f, const char *name, char ***ou
     SCORR_REQUIRE(H5Sget_simple_extent_ndims(sp) == 1, SCORR_EFORMAT,
                   "'%s': string dataset '%s' must be 1-D", f->path, name);
     H5Sget_simple_extent_dims(sp, &d, NULL);
+    /* No scorr file holds more names than this; a larger extent is a broken
+     * file, not a reason to allocate gigabytes. */
+    SCORR_REQUIRE(d <= ((hsize_t)1 << 26), SCORR_EFORMAT,
+                  "'%s': string dataset '%s' has %llu entries, more than scorr reads (2^26)",
+                  f->path, name, (unsigned long long)d);
     raw = calloc(d ? d : 1, sizeof *raw);
     res = calloc(d ? d : 1, sizeof *res);
-    SCORR_REQUIRE(raw && res, SCORR_ENOMEM, "out of memory reading '%s'", name);
+    SCORR_REQUIRE(raw && res, SCORR_ENOMEM, "'%s': out of memory reading '%s'", f->path, name);
     if (d > 0)
         SCORR_REQUIRE(H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0, SCORR_EIO,
                       "'%s': cannot read strings '%s'", f->path, name);
     for (hsize_t i = 0; i < d; i++) {
         res[i] = strdup(raw[i] ? raw[i] : "");
-        SCORR_REQUIRE(res[i], SCORR_ENOMEM, "out of memory reading '%s'", name);
+        SCORR_REQUIRE(res[i], SCORR_ENOMEM, "'%s': out of memory reading '%s'", f->path, name);
     }
     if (d > 0) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, raw);
     *out = res;
@@ -475,12 +486,24 @@ int scorr_h5_set_attr_f64(struct scorr_h5 *f, const char *obj, const char *key, 
 static int open_attr(const struct scorr_h5 *f, const char *obj, const char *key, hid_t *a)
 {
     int err = 0;
+    hid_t sp = H5I_INVALID_HID;
     *a = H5I_INVALID_HID;
     SCORR_REQUIRE(H5Aexists_by_name(f->id, obj, key, H5P_DEFAULT) > 0, SCORR_EFORMAT,
                   "'%s': attribute '%s' is missing on '%s'", f->path, key, obj);
     *a = H5Aopen_by_name(f->id, obj, key, H5P_DEFAULT, H5P_DEFAULT);
     SCORR_REQUIRE(*a >= 0, SCORR_EIO, "'%s': cannot open attribute '%s'", f->path, key);
+    /* One value: H5Aread writes every element into a buffer sized for one. */
+    sp = H5Aget_space(*a);
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    SCORR_REQUIRE(np == 1, SCORR_EFORMAT,
+                  "'%s': attribute '%s' on '%s' holds %lld values, expected one", f->path, key,
+                  obj, (long long)np);
 done:
+    if (sp >= 0) H5Sclose(sp);
+    if (err && *a >= 0) {
+        H5Aclose(*a);
+        *a = H5I_INVALID_HID;
+    }
     return err;
 }
 
