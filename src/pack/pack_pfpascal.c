@@ -69,6 +69,9 @@ static int mat_doubles(const char *path, const matvar_t *v, const char *name, do
     int err = 0;
     SCORR_REQUIRE(!v->isComplex && v->data, SCORR_EFORMAT,
                   "'%s': variable '%s' must be a real numeric array", path, name);
+    SCORR_REQUIRE(v->data_size > 0 && v->nbytes / (size_t)v->data_size >= n, SCORR_EFORMAT,
+                  "'%s': variable '%s' holds %zu bytes, fewer than its %zu values need", path,
+                  name, v->nbytes, n);
     for (size_t i = 0; i < n; i++) {
         double x;
         switch (v->class_type) {
@@ -124,6 +127,10 @@ static int mat_read(const char *path, struct mat_entry *e)
                   g_matio_msg[0] ? ": " : "", g_matio_msg);
     kv = Mat_VarRead(m, "kps");
     SCORR_REQUIRE(kv, SCORR_EFORMAT, "'%s': variable 'kps' is missing", path);
+    /* matio can return a variable without dims when its header is broken
+     * (found by fuzzing). */
+    SCORR_REQUIRE(kv->dims && kv->rank >= 1, SCORR_EFORMAT,
+                  "'%s': variable 'kps' has no dimensions (corrupt file)", path);
     SCORR_REQUIRE(kv->rank == 2 && kv->dims[1] == 2, SCORR_EFORMAT,
                   "'%s': 'kps' must be N x 2 (x, y), found %d-D %zu x %zu", path, kv->rank,
                   kv->dims[0], kv->rank > 1 ? kv->dims[1] : (size_t)1);
@@ -139,6 +146,8 @@ static int mat_read(const char *path, struct mat_entry *e)
     e->n = (int)n;
     bv = Mat_VarRead(m, "bbox");
     SCORR_REQUIRE(bv, SCORR_EFORMAT, "'%s': variable 'bbox' is missing", path);
+    SCORR_REQUIRE(bv->dims && bv->rank >= 1, SCORR_EFORMAT,
+                  "'%s': variable 'bbox' has no dimensions (corrupt file)", path);
     size_t nb = 1;
     for (int i = 0; i < bv->rank; i++) nb *= bv->dims[i];
     SCORR_REQUIRE(nb == 4, SCORR_EFORMAT, "'%s': 'bbox' must hold 4 numbers, found %zu", path, nb);
