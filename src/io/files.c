@@ -18,6 +18,9 @@ int scorr_read_file(const char *path, char **data, size_t *len)
     *len = 0;
     f = fopen(path, "rb");
     SCORR_REQUIRE(f, SCORR_EIO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    SCORR_REQUIRE(fstat(fileno(f), &st) == 0 && !S_ISDIR(st.st_mode), SCORR_EIO,
+                  "cannot read '%s': it is a directory, expected a file", path);
     SCORR_REQUIRE(fseek(f, 0, SEEK_END) == 0, SCORR_EIO, "cannot seek '%s': %s", path,
                   strerror(errno));
     long n = ftell(f);

@@ -26,8 +26,10 @@ static void usage(FILE *f)
           "                        tests and debugging)\n"
           "  --help                this text\n"
           "\n"
-          "exit status: 0 finished, 3 stopped early with a checkpoint (resumable),\n"
-          "             1 error, 2 usage\n",
+          "exit status (docs/training.md): 0 finished; 3 stopped early with a checkpoint\n"
+          "  (resumable: run again); 4 stalled, aborted by the watchdog (resumable);\n"
+          "  1 error; 2 usage; 5 out of memory; 6 disk full; 7 training diverged (NaN/Inf).\n"
+          "  Every status but 0 and 3 comes with a message on stderr.\n",
           f);
 }
 
@@ -68,13 +70,18 @@ int main(int argc, char **argv)
     }
     if (scorr_comm_init(&argc, &argv, &world)) {
         scorr_error_print(stderr, "scorr_train");
-        return 1;
+        return SCORR_EXIT_ERROR;
     }
     int rc = scorr_train_run(world, config, &opt);
-    /* Every rank returns the same status; the lowest rank that failed by
-     * itself (not because a peer did) prints the message. */
+    /* Every rank returns a status of the same kind; the lowest rank that
+     * failed by itself (not because a peer did) prints the message. */
     int own = rc && rc != SCORR_TRAIN_STOPPED && scorr_error_code() != SCORR_EPEER;
     if (scorr_comm_lowest(world, own) == scorr_comm_rank(world)) scorr_error_print(stderr, "scorr_train");
+    int code = rc == SCORR_TRAIN_STOPPED ? SCORR_EXIT_STOPPED : scorr_exit_status(rc);
+    /* The ranks that stopped because a peer failed (status 1) exit with the
+     * failed rank's status, so mpirun reports it whichever rank ends first. */
+    double worst = code;
+    if (code != SCORR_EXIT_OK && scorr_comm_max_f64(world, &worst, 1) == 0) code = (int)worst;
     scorr_comm_finalize(world);
-    return rc == 0 ? 0 : rc == SCORR_TRAIN_STOPPED ? 3 : 1;
+    return code;
 }

@@ -60,6 +60,36 @@ static struct scorr_ckpt_net ckpt_net(struct train_net *n)
     return c;
 }
 
+/* Every value about to be written (parameters, buffers, Adam moments) must be
+ * finite: a checkpoint or best.h5 never holds a diverged state. Local. */
+static int check_finite(const struct trainer *t, const struct scorr_ckpt_net *net,
+                        const char *net_name, const char *file)
+{
+    int err = 0;
+    const float *arrays[3] = {net->params, net->opt ? net->opt->m : NULL,
+                              net->opt ? net->opt->v : NULL};
+    static const char *const what[3] = {"weights", "Adam first moments", "Adam second moments"};
+    for (int a = 0; a < 3; a++) {
+        if (!arrays[a]) continue;
+        size_t at = 0;
+        int i = scorr_params_find_nonfinite(net->table, arrays[a], 1, a > 0, &at);
+        if (i >= 0) {
+            err = scorr_error_set(SCORR_ENUMERIC, __FILE__, __LINE__, __func__,
+                                  "training diverged by epoch %d (global step %lld): the %s of "
+                                  "'%s'%s hold %g (element %zu); %s not written, the last "
+                                  "checkpoint is the last good state",
+                                  t->epoch, (long long)t->global_step, what[a],
+                                  net->table->p[i].name, net_name,
+                                  (double)arrays[a][net->table->p[i].offset + at], at, file);
+            scorr_error_hint("lower optim.lr / optim.lr_backbone / optim.weight_decay, or set "
+                             "optim.grad_clip");
+            goto done;
+        }
+    }
+done:
+    return err;
+}
+
 int train_save_checkpoint(struct trainer *t)
 {
     int err = 0, local = 0;
@@ -79,8 +109,11 @@ int train_save_checkpoint(struct trainer *t)
             pp = &peer;
         }
         char path[4096];
-        local = scorr_ckpt_save(t->cfg.output, &meta, t->config_yaml, &a, pp,
-                                t->cfg.checkpoint.keep_last, path);
+        local = check_finite(t, &a, pp ? " (network A)" : "", "the checkpoint is");
+        if (!local && pp) local = check_finite(t, pp, " (network B)", "the checkpoint is");
+        if (!local)
+            local = scorr_ckpt_save(t->cfg.output, &meta, t->config_yaml, &a, pp,
+                                    t->cfg.checkpoint.keep_last, path);
         if (!local) scorr_debug("checkpoint: %s", path);
     }
     SCORR_TRY(scorr_comm_agree(t->world, local));
@@ -101,7 +134,8 @@ int train_save_best(struct trainer *t, int which)
         struct scorr_ckpt_meta meta;
         fill_meta(t, &meta);
         struct scorr_ckpt_net net = {scorr_model_params(t->nets[0].model), (float *)params, NULL};
-        local = scorr_ckpt_save_best(t->cfg.output, &meta, t->config_yaml, &net);
+        local = check_finite(t, &net, "", "best.h5 is");
+        if (!local) local = scorr_ckpt_save_best(t->cfg.output, &meta, t->config_yaml, &net);
     }
     SCORR_TRY(scorr_comm_agree(t->world, local));
 done:

@@ -295,14 +295,32 @@ static void set_epoch_schedule(struct trainer *t)
     }
 }
 
-/* Stop requested (signal on any rank, or the step budget)? Same answer on all. */
+/* Stop requested (signal on any rank, or the step budget)? Same answer on
+ * all. The same reduction tells every rank whether a network diverged on any
+ * of them (train_step): then all fail, before any checkpoint is written. */
 static int should_stop(struct trainer *t, const struct scorr_train_options *opt, int *stop)
 {
     int err = 0;
-    double f = scorr_signal_pending() ? 1 : 0;
-    if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f = 1;
-    SCORR_TRY(scorr_comm_max_f64(t->world, &f, 1));
-    *stop = f > 0;
+    double f[2] = {scorr_signal_pending() ? 1 : 0, t->diverged[0] ? 1 : 0};
+    if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f[0] = 1;
+    SCORR_TRY(scorr_comm_max_f64(t->world, f, 2));
+    *stop = f[0] > 0;
+    if (f[1] > 0) {
+        if (!t->diverged[0])
+            SCORR_FAIL(SCORR_EPEER, "a network diverged on another rank (its message is "
+                                    "above); stopping with it");
+        err = scorr_error_set(SCORR_ENUMERIC, __FILE__, __LINE__, __func__, "%s", t->diverged);
+        const struct scorr_config *c = &t->cfg;
+        const double lr = c->optim.lr > c->optim.lr_backbone ? c->optim.lr : c->optim.lr_backbone;
+        if (lr * c->optim.weight_decay >= 1)
+            scorr_error_hint("optim.lr x optim.weight_decay = %g >= 1 makes AdamW's decay factor "
+                             "(1 - lr x weight_decay) zero or negative: lower optim.lr, "
+                             "optim.lr_backbone or optim.weight_decay",
+                             lr * c->optim.weight_decay);
+        else
+            scorr_error_hint("lower optim.lr / optim.lr_backbone, or set optim.grad_clip");
+        goto done;
+    }
 done:
     return err;
 }

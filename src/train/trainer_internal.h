@@ -97,6 +97,9 @@ struct trainer {
     double t_steps;
     int64_t steps_timed;
     const char *dump_grads;      /* see scorr_train_options */
+    /* a NaN or Inf in this process's gradients or updated weights (the
+     * message; "" = none), agreed on at the step's end */
+    char diverged[1024];
 };
 
 /* train_step.c: one optimiser step of every local network on this rank's
