@@ -14,6 +14,7 @@
  *      unreadable checkpoints are not silently replaced by a fresh start.
  * Arguments: BIN_DIR MPIEXEC. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <signal.h>
@@ -190,6 +191,41 @@ static void divergence(void)
           "NaN keypoint message lacks file, split or pair:\n%s", output());
 }
 
+/* ---- 4. full disk -------------------------------------------------------- */
+
+static void full_disk(void)
+{
+    char mnt[512];
+    snprintf(mnt, sizeof mnt, "%s/small", g_dir);
+    run("mkdir -p small");
+    /* init.h5 (227 KB) and the step-2 checkpoint (636 KB) fit; the step-4
+     * checkpoint does not. */
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=1600k") != 0) {
+        printf("  SKIP full disk: cannot mount a tmpfs here (%s)\n", strerror(errno));
+        return;
+    }
+    write_cfg("full", NULL, NULL);
+    run("sed -i 's#^output: .*#output: %s/run#; s/keep_last: 2/keep_last: 1/' full.yaml", mnt);
+    int rc = TRAIN("full");
+    CHECK(rc == 6, "full disk: exit %d, want 6 (disk full; 139 was a crash):\n%s", rc, output());
+    CHECK(strstr(output(), "disk full") && strstr(output(), "No space left on device"),
+          "no disk-full message:\n%s", output());
+    CHECK(run("ls %s/run/checkpoints | grep -q tmp", mnt) != 0, "a temporary is left behind");
+    CHECK(run("test -f %s/run/checkpoints/step_00000002.h5", mnt) == 0,
+          "the last good checkpoint is gone");
+    /* The same run with room resumes from it and finishes. */
+    run("umount %s", mnt);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=1600k") == 0) {
+        run("sed -i 's#^output: .*#output: %s/run2#' full.yaml", mnt);
+        run("rm -rf runs/full2; mkdir -p runs");
+        rc = run("sh -c 'dd if=/dev/zero of=%s/fill bs=1k count=1000 2>/dev/null; exec "
+                 "%s/scorr_train full.yaml'", mnt, g_bin);
+        CHECK(rc == 6 && strstr(output(), "disk full"), "a disk full from the start: exit %d:\n%s",
+              rc, output());
+        run("umount %s", mnt);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -204,6 +240,7 @@ int main(int argc, char **argv)
               "data.h5", g_bin) == 0, "synth: %s", output());
     exit_codes();
     divergence();
+    full_disk();
     if (!scorr_test_failures) run("rm -rf %s", g_dir);
     return scorr_test_finish("test_train_faults");
 }
