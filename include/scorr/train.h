@@ -28,6 +28,8 @@ struct scorr_train_options {
     const char *dump_grads;   /* non-NULL: after the first step of this run, network A's
                                * gradients summed over its ranks are written there (a
                                * weights file); tests compare them across rank counts */
+    int from_scratch;         /* start at step 0 even though every checkpoint in the
+                               * output folder is unreadable (refused otherwise) */
 };
 
 /* Return value of a run that stopped early but can be resumed (signal or

@@ -21,6 +21,8 @@ static void usage(FILE *f)
           "options:\n"
           "  --stop-after-steps N  write a checkpoint and stop after N steps of this run\n"
           "                        (as a preemption would; run again to continue)\n"
+          "  --from-scratch        start at step 0 even though the output folder holds\n"
+          "                        checkpoints, all unreadable (refused without it)\n"
           "  --dump-grads FILE     write network A's gradients of this run's first step,\n"
           "                        summed over its ranks, to FILE (a weights file; for\n"
           "                        tests and debugging)\n"
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
                         argv[i]);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--from-scratch")) {
+            opt.from_scratch = 1;
         } else if (!strcmp(argv[i], "--dump-grads") && i + 1 < argc) {
             opt.dump_grads = argv[++i];
         } else if (argv[i][0] == '-') {

@@ -194,6 +194,8 @@ int scorr_ckpt_write(const char *path, const struct scorr_ckpt_meta *meta,
     SCORR_TRY(scorr_h5_set_attr_i64(&f, "/", "has_optim", has_optim));
     SCORR_TRY(scorr_h5_set_attr_i64(&f, "/", "has_peer", peer != NULL));
     SCORR_TRY(scorr_h5_write_strings(&f, "/config", &config_yaml, 1));
+    const int64_t sums_dims[2] = {2, 4};
+    SCORR_TRY(scorr_h5_write(&f, "/epoch_sums", SCORR_F64, 2, sums_dims, meta->epoch_sums, 0, 0));
     SCORR_TRY(write_net(&f, "", a));
     if (peer) SCORR_TRY(write_net(&f, "/peer", peer));
     SCORR_TRY(scorr_h5_commit(&f));
@@ -258,6 +260,10 @@ static int inspect_open(const struct scorr_h5 *f, struct scorr_ckpt_meta *meta,
     SCORR_TRY(get_i64(f, "has_peer", &hp));
     SCORR_REQUIRE(meta->epoch >= 0 && meta->steps_in_epoch >= 0 && meta->step >= 0,
                   SCORR_EFORMAT, "'%s': negative epoch/step attributes", f->path);
+    if (scorr_h5_has(f, "/epoch_sums")) {
+        const int64_t sums_dims[2] = {2, 4};
+        SCORR_TRY(scorr_h5_read(f, "/epoch_sums", SCORR_F64, 2, sums_dims, meta->epoch_sums));
+    }
     SCORR_TRY(scorr_h5_read_strings(f, "/config", &cfg, &ncfg));
     SCORR_REQUIRE(ncfg == 1, SCORR_EFORMAT, "'%s': /config holds %lld strings, expected 1",
                   f->path, (long long)ncfg);

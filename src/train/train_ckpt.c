@@ -90,13 +90,36 @@ done:
     return err;
 }
 
+/* The running loss sums of the current epoch of both networks, known to
+ * world rank 0 (in mt over two groups each group's first rank contributes
+ * its network's). Collective. */
+static int epoch_sums(const struct trainer *t, double sums[2][4])
+{
+    int err = 0;
+    memset(sums, 0, 8 * sizeof(double));
+    for (int k = 0; k < t->n_nets; k++) {
+        const struct train_net *n = &t->nets[k];
+        if (t->mt_split && t->group_rank != 0) continue;
+        sums[n->id][0] = n->sum_loss;
+        sums[n->id][1] = n->sum_loss_gt;
+        sums[n->id][2] = n->sum_loss_pseudo;
+        sums[n->id][3] = (double)n->epoch_steps;
+    }
+    if (t->mt_split) SCORR_TRY(scorr_comm_sum_f64(t->world, &sums[0][0], 8));
+done:
+    return err;
+}
+
 int train_save_checkpoint(struct trainer *t)
 {
     int err = 0, local = 0;
+    double sums[2][4];
     if (t->mt_split) SCORR_TRY(fetch_peer(t, 1));
+    SCORR_TRY(epoch_sums(t, sums));
     if (t->world_rank == 0) {
         struct scorr_ckpt_meta meta;
         fill_meta(t, &meta);
+        memcpy(meta.epoch_sums, sums, sizeof sums);
         struct scorr_ckpt_net a = ckpt_net(&t->nets[0]), peer;
         const struct scorr_ckpt_net *pp = NULL;
         if (t->n_nets == 2) {
@@ -166,6 +189,24 @@ int train_try_resume(struct trainer *t, int *resumed)
     *resumed = 0;
     if (t->world_rank == 0) local = scorr_ckpt_find_latest(t->cfg.output, path, sizeof path, &found);
     SCORR_TRY(scorr_comm_agree(t->world, local));
+    if (t->world_rank == 0 && !found) {
+        /* Checkpoints there, none readable: starting over would silently
+         * throw the run away; only on request. */
+        int n = 0;
+        local = scorr_ckpt_count(t->cfg.output, &n);
+        if (!local && n > 0 && !t->from_scratch) {
+            local = scorr_error_set(SCORR_EFORMAT, __FILE__, __LINE__, __func__,
+                                    "'%s/checkpoints' holds %d checkpoint file%s and none can be "
+                                    "read (the warnings above say why); refusing to start the "
+                                    "run again from step 0",
+                                    t->cfg.output, n, n == 1 ? "" : "s");
+            scorr_error_hint("to start over anyway, run scorr_train with --from-scratch");
+        } else if (!local && n > 0) {
+            scorr_warn("every checkpoint in '%s/checkpoints' is unreadable; starting from step 0 "
+                       "(--from-scratch)", t->cfg.output);
+        }
+    }
+    SCORR_TRY(scorr_comm_agree(t->world, local));
     SCORR_TRY(scorr_comm_bcast(t->world, &found, sizeof found, 0));
     if (!found) goto done;
     SCORR_TRY(scorr_comm_bcast(t->world, path, sizeof path, 0));
@@ -196,6 +237,14 @@ int train_try_resume(struct trainer *t, int *resumed)
     t->best_epoch = (int)meta.best_epoch;
     t->best_pck = meta.best_pck;
     t->best_peer = (int)meta.best_peer;
+    /* the epoch so far: its running loss sums (set_epoch_schedule keeps them) */
+    for (int k = 0; k < t->n_nets; k++) {
+        struct train_net *n = &t->nets[k];
+        n->sum_loss = meta.epoch_sums[n->id][0];
+        n->sum_loss_gt = meta.epoch_sums[n->id][1];
+        n->sum_loss_pseudo = meta.epoch_sums[n->id][2];
+        n->epoch_steps = (int64_t)meta.epoch_sums[n->id][3];
+    }
     *resumed = 1;
     scorr_info("resuming from %s (epoch %d, step %lld of the epoch, global step %lld)", path,
                t->epoch, (long long)t->step_in_epoch, (long long)t->global_step);

@@ -226,6 +226,79 @@ static void full_disk(void)
     }
 }
 
+/* ---- 5. metrics after a resume, the output folder ------------------------- */
+
+/* The first 6 columns of epochs.csv (epoch, net, losses, val_pck): the
+ * seconds column differs between runs. */
+static char *epoch_losses(const char *name)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "runs/%s/epochs.csv", name);
+    run("cut -d, -f1-6 %s", rel);
+    return output();
+}
+
+static void metrics_and_folder(void)
+{
+    /* Stopped mid-epoch (step 3 of 6) and at an epoch's checkpoint boundary
+     * (step 8), then resumed: the same epochs.csv losses as uninterrupted. */
+    write_cfg("whole", NULL, NULL);
+    CHECK(TRAIN("whole") == 0, "whole: %s", output());
+    char *want = strdup(epoch_losses("whole"));
+    write_cfg("cut", NULL, NULL);
+    CHECK(TRAIN("cut", "--stop-after-steps 3") == 3, "cut at 3: %s", output());
+    CHECK(TRAIN("cut", "--stop-after-steps 5") == 3, "cut at 8: %s", output());
+    CHECK(TRAIN("cut") == 0, "cut resumed: %s", output());
+    char *got = epoch_losses("cut");
+    CHECK(!strcmp(want, got), "epochs.csv after resuming differs:\nuninterrupted:\n%s\nresumed:\n%s",
+          want, got);
+    free(want);
+
+    /* A finished run run again leaves its summary alone. */
+    char *before = strdup(read_text("runs/whole/summary.json"));
+    CHECK(TRAIN("whole") == 0 && strstr(output(), "already trained"), "rerun: %s", output());
+    CHECK(!strcmp(before, read_text("runs/whole/summary.json")),
+          "a finished run's summary.json was rewritten:\n%s\nnow:\n%s", before,
+          read_text("runs/whole/summary.json"));
+    free(before);
+
+    /* A second run on a folder in use is refused, the first one unharmed. */
+    write_cfg("busy", NULL, NULL);
+    run("sed -i 's/epochs: 2,/epochs: 400,/' busy.yaml");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd %s && exec %s/scorr_train busy.yaml > busy.out 2>&1", g_dir,
+             g_bin);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600 && !strstr(read_text("runs/busy/steps.csv"), "\n3,"); i++)
+        usleep(100000);
+    int rc = TRAIN("busy");
+    CHECK(rc == 1 && strstr(output(), "in use by another scorr_train run"),
+          "a second run on a busy folder: exit %d:\n%s", rc, output());
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3, "the first run did not stop with a checkpoint");
+
+    /* Stale temporaries of killed writers go at the start. */
+    run("touch runs/busy/summary.json.tmp.999999 runs/busy/checkpoints/step_00000002.h5.tmp.1");
+    CHECK(TRAIN("busy", "--stop-after-steps 1") == 3, "busy resumed: %s", output());
+    CHECK(run("ls runs/busy runs/busy/checkpoints | grep -q tmp") != 0,
+          "stale temporaries left: %s", read_text("out.txt"));
+
+    /* Every checkpoint unreadable: refused, unless --from-scratch. */
+    run("sh -c 'for f in runs/busy/checkpoints/*.h5; do echo garbage > $f; done'");
+    rc = TRAIN("busy", "--stop-after-steps 1");
+    CHECK(rc == 1 && strstr(output(), "none can be read") && strstr(output(), "--from-scratch"),
+          "unreadable checkpoints: exit %d:\n%s", rc, output());
+    rc = TRAIN("busy", "--stop-after-steps 1 --from-scratch");
+    CHECK(rc == 3 && strstr(output(), "starting from step 0"), "--from-scratch: exit %d:\n%s",
+          rc, output());
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -241,6 +314,7 @@ int main(int argc, char **argv)
     exit_codes();
     divergence();
     full_disk();
+    metrics_and_folder();
     if (!scorr_test_failures) run("rm -rf %s", g_dir);
     return scorr_test_finish("test_train_faults");
 }
