@@ -1,10 +1,13 @@
 /* scorr_train: train one experiment (include/scorr/train.h, docs/training.md). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scorr/comm.h"
 #include "scorr/error.h"
+#include "scorr/signals.h"
 #include "scorr/train.h"
 
 static void usage(FILE *f)
@@ -86,6 +89,16 @@ int main(int argc, char **argv)
      * failed rank's status, so mpirun reports it whichever rank ends first. */
     double worst = code;
     if (code != SCORR_EXIT_OK && scorr_comm_max_f64(world, &worst, 1) == 0) code = (int)worst;
+    int sig = scorr_signal_pending();
+    if (code == SCORR_EXIT_STOPPED && (sig == SIGTERM || sig == SIGINT)) {
+        /* A SIGTERM or SIGINT to mpirun (preemption, a time limit) makes it
+         * abort the job: MPI_Finalize would wait for it until it SIGKILLs the
+         * ranks (odls_base_sigkill_timeout, measured 2 x 10 s at 10). The
+         * checkpoint and summary are written: leave now. */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(code);
+    }
     scorr_comm_finalize(world);
     return code;
 }
