@@ -194,7 +194,7 @@ int scorr_ckpt_write(const char *path, const struct scorr_ckpt_meta *meta,
     SCORR_TRY(scorr_h5_set_attr_i64(&f, "/", "has_optim", has_optim));
     SCORR_TRY(scorr_h5_set_attr_i64(&f, "/", "has_peer", peer != NULL));
     SCORR_TRY(scorr_h5_write_strings(&f, "/config", &config_yaml, 1));
-    const int64_t sums_dims[2] = {2, 4};
+    const int64_t sums_dims[2] = {2, SCORR_CKPT_EPOCH_SUMS};
     SCORR_TRY(scorr_h5_write(&f, "/epoch_sums", SCORR_F64, 2, sums_dims, meta->epoch_sums, 0, 0));
     SCORR_TRY(write_net(&f, "", a));
     if (peer) SCORR_TRY(write_net(&f, "/peer", peer));
@@ -261,7 +261,7 @@ static int inspect_open(const struct scorr_h5 *f, struct scorr_ckpt_meta *meta,
     SCORR_REQUIRE(meta->epoch >= 0 && meta->steps_in_epoch >= 0 && meta->step >= 0,
                   SCORR_EFORMAT, "'%s': negative epoch/step attributes", f->path);
     if (scorr_h5_has(f, "/epoch_sums")) {
-        const int64_t sums_dims[2] = {2, 4};
+        const int64_t sums_dims[2] = {2, SCORR_CKPT_EPOCH_SUMS};
         SCORR_TRY(scorr_h5_read(f, "/epoch_sums", SCORR_F64, 2, sums_dims, meta->epoch_sums));
     }
     SCORR_TRY(scorr_h5_read_strings(f, "/config", &cfg, &ncfg));

@@ -93,10 +93,12 @@ done:
 /* The running loss sums of the current epoch of both networks, known to
  * world rank 0 (in mt over two groups each group's first rank contributes
  * its network's). Collective. */
-static int epoch_sums(const struct trainer *t, double sums[2][4])
+_Static_assert(SCORR_CKPT_EPOCH_SUMS == 4 + 2 * SCORR_PQ_SETS, "the /epoch_sums columns");
+
+static int epoch_sums(const struct trainer *t, double sums[2][SCORR_CKPT_EPOCH_SUMS])
 {
     int err = 0;
-    memset(sums, 0, 8 * sizeof(double));
+    memset(sums, 0, 2 * SCORR_CKPT_EPOCH_SUMS * sizeof(double));
     for (int k = 0; k < t->n_nets; k++) {
         const struct train_net *n = &t->nets[k];
         if (t->mt_split && t->group_rank != 0) continue;
@@ -104,8 +106,9 @@ static int epoch_sums(const struct trainer *t, double sums[2][4])
         sums[n->id][1] = n->sum_loss_gt;
         sums[n->id][2] = n->sum_loss_pseudo;
         sums[n->id][3] = (double)n->epoch_steps;
+        for (int j = 0; j < 2 * SCORR_PQ_SETS; j++) sums[n->id][4 + j] = (double)n->sum_pq[j];
     }
-    if (t->mt_split) SCORR_TRY(scorr_comm_sum_f64(t->world, &sums[0][0], 8));
+    if (t->mt_split) SCORR_TRY(scorr_comm_sum_f64(t->world, &sums[0][0], 2 * SCORR_CKPT_EPOCH_SUMS));
 done:
     return err;
 }
@@ -113,7 +116,7 @@ done:
 int train_save_checkpoint(struct trainer *t)
 {
     int err = 0, local = 0;
-    double sums[2][4];
+    double sums[2][SCORR_CKPT_EPOCH_SUMS];
     if (t->mt_split) SCORR_TRY(fetch_peer(t, 1));
     SCORR_TRY(epoch_sums(t, sums));
     if (t->world_rank == 0) {
@@ -244,6 +247,8 @@ int train_try_resume(struct trainer *t, int *resumed)
         n->sum_loss_gt = meta.epoch_sums[n->id][1];
         n->sum_loss_pseudo = meta.epoch_sums[n->id][2];
         n->epoch_steps = (int64_t)meta.epoch_sums[n->id][3];
+        for (int j = 0; j < 2 * SCORR_PQ_SETS; j++)
+            n->sum_pq[j] = (int64_t)meta.epoch_sums[n->id][4 + j];
     }
     *resumed = 1;
     scorr_info("resuming from %s (epoch %d, step %lld of the epoch, global step %lld)", path,

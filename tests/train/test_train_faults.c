@@ -254,6 +254,24 @@ static void metrics_and_folder(void)
           want, got);
     free(want);
 
+    /* mt over two rank groups with the pseudo-loss on from epoch 1: the
+     * peer's sums travel to rank 0 for the checkpoint. */
+    const char *mt = "sed -i 's/variant: baseline/variant: mt/; s/^log:/pseudo: {start_epoch: 1, "
+                     "selection: {ramp_epochs: 1}}\\nlog:/' %s.yaml";
+    write_cfg("mtwhole", NULL, NULL);
+    run(mt, "mtwhole");
+    CHECK(run("%s -np 2 %s/scorr_train mtwhole.yaml", g_mpi, g_bin) == 0, "mt whole: %s", output());
+    want = strdup(epoch_losses("mtwhole"));
+    write_cfg("mtcut", NULL, NULL);
+    run(mt, "mtcut");
+    CHECK(run("%s -np 2 %s/scorr_train mtcut.yaml --stop-after-steps 9", g_mpi, g_bin) == 3,
+          "mt cut: %s", output());
+    CHECK(run("%s -np 2 %s/scorr_train mtcut.yaml", g_mpi, g_bin) == 0, "mt resumed: %s", output());
+    got = epoch_losses("mtcut");
+    CHECK(strstr(want, "\n1,1,") && !strcmp(want, got),
+          "mt epochs.csv after resuming differs:\nuninterrupted:\n%s\nresumed:\n%s", want, got);
+    free(want);
+
     /* A finished run run again leaves its summary alone. */
     char *before = strdup(read_text("runs/whole/summary.json"));
     CHECK(TRAIN("whole") == 0 && strstr(output(), "already trained"), "rerun: %s", output());
