@@ -154,7 +154,7 @@ int scorr_h5_commit(struct scorr_h5 *f)
         WRITE_REQUIRE(rc >= 0, "cannot finish writing the file");
         errno = 0;
         rc = H5Fclose(f->id);
-        if (rc >= 0) f->id = H5I_INVALID_HID;
+        f->id = H5I_INVALID_HID; /* never closed twice: a retry crashed in H5F__close */
         WRITE_REQUIRE(rc >= 0, "cannot finish writing the file");
     }
     if (f->writing) {
