@@ -11,6 +11,12 @@
  *                     float32 Adam moments of the trained tensors;
  *                     /optim attr step = Adam step count
  *   /peer/params/..., /peer/optim/...   the second network (variant mt)
+ *   /epoch_sums       float64 [2, SCORR_CKPT_EPOCH_SUMS] (optional): per
+ *                     network (A, peer) the sums of loss, loss_gt,
+ *                     loss_pseudo over the steps of the current epoch taken
+ *                     so far, their count, and the epoch's pseudo-label
+ *                     quality counts (include/scorr/pseudo_quality.h), so a
+ *                     run resumed mid-epoch logs the same epochs.csv row
  *
  * Names are the torchvision/PyTorch names of the parameter table, so a
  * checkpoint maps one-to-one to a state_dict. Every file is written at a
@@ -39,6 +45,9 @@
 
 #define SCORR_CKPT_FORMAT "scorr-checkpoint"
 #define SCORR_CKPT_VERSION 1
+/* Columns of /epoch_sums: loss, loss_gt, loss_pseudo, steps, then the
+ * 2 * SCORR_PQ_SETS pseudo-label quality counts. */
+#define SCORR_CKPT_EPOCH_SUMS 10
 
 /* Where training stands. Resume continues in `epoch` after its first
  * `steps_in_epoch` steps (an epoch-end checkpoint says epoch + 1, 0). */
@@ -51,6 +60,7 @@ struct scorr_ckpt_meta {
     double best_pck;        /* that PCK (percent), -1 = none yet; warp: the lowest val dense EPE */
     int64_t best_peer;      /* mt: 0 = network A, 1 = the peer; else 0 */
     uint64_t seed;          /* the experiment seed (RNG key) */
+    double epoch_sums[2][SCORR_CKPT_EPOCH_SUMS]; /* /epoch_sums (zeros when the file has none) */
 };
 
 /* One network's state. params: table->total floats. opt: Adam state, or NULL
@@ -93,6 +103,10 @@ int scorr_ckpt_inspect(const char *path, struct scorr_ckpt_meta *meta, char **co
  * that do not (truncated, garbage) are skipped with a warning. *found = 0
  * when there is none (not an error). path_out: >= 4096 bytes. */
 int scorr_ckpt_find_latest(const char *output, char *path_out, size_t n, int *found);
+
+/* *n = the number of <output>/checkpoints/step_<08d>.h5 files, usable or
+ * not (0 without the folder). */
+int scorr_ckpt_count(const char *output, int *n);
 
 /* Delete step files older than the newest keep_last valid ones, and stale
  * temporaries of writers that are gone. Never touches best.h5 or the newest

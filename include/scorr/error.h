@@ -37,8 +37,30 @@ enum scorr_err {
     SCORR_EMPI = 5,     /* a communication call failed */
     SCORR_ENUMERIC = 6, /* NaN or Inf where a finite value is required */
     SCORR_EPEER = 7,    /* another rank failed; this rank stops with it */
-    SCORR_EINTERNAL = 8
+    SCORR_EINTERNAL = 8,
+    SCORR_ENOSPC = 9    /* a write failed because the disk is full or over quota */
 };
+
+/* Exit status of every scorr program: one table (docs/training.md,
+ * slurm/README.md). Every non-zero status but SCORR_EXIT_STOPPED comes with
+ * a message on stderr. Only SCORR_EXIT_STOPPED and SCORR_EXIT_STALLED mean
+ * "run the same command again": the SLURM template requeues on those two
+ * alone, so no failure can be requeued forever. */
+enum scorr_exit {
+    SCORR_EXIT_OK = 0,
+    SCORR_EXIT_ERROR = 1,    /* an error: bad input, unreadable/unwritable file, internal */
+    SCORR_EXIT_USAGE = 2,    /* bad command line */
+    SCORR_EXIT_STOPPED = 3,  /* stopped early with a checkpoint (signal, --stop-after-steps):
+                              * resumable, requeue */
+    SCORR_EXIT_STALLED = 4,  /* watchdog: no step finished within train.stall_timeout; the
+                              * last checkpoint stands: resumable, requeue */
+    SCORR_EXIT_NOMEM = 5,    /* out of memory */
+    SCORR_EXIT_NOSPACE = 6,  /* disk full or quota exceeded */
+    SCORR_EXIT_DIVERGED = 7  /* training produced a NaN or Inf (loss, gradient, weight) */
+};
+
+/* The exit status for an error status (0 -> 0; SCORR_EPEER -> 1). */
+int scorr_exit_status(int err);
 
 /* Record a new error (clears any earlier one). Returns code. Thread-safe per
  * thread (thread-local state). */

@@ -25,6 +25,13 @@ struct scorr_h5 {
     int writing;
 };
 
+/* Reserve `bytes` of disk space for a file being written (fallocate, size
+ * unchanged), so a full disk is met here, before HDF5 writes anything it
+ * cannot take back (a failed HDF5 write can leave a file that neither closes
+ * nor lets the program exit cleanly). SCORR_ENOSPC "disk full" when the
+ * space is not there; a file system that cannot reserve is not an error. */
+int scorr_h5_reserve(struct scorr_h5 *f, size_t bytes);
+
 /* Open read-only. Error names the path; a hint if it is not an HDF5 file. */
 int scorr_h5_open(struct scorr_h5 *f, const char *path);
 /* Create a new file at a temporary name beside path. */

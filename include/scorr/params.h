@@ -81,4 +81,13 @@ void scorr_params_set_trainable(struct scorr_params *t, enum scorr_param_group g
 /* Count of trainable floats (for messages). */
 size_t scorr_params_trainable_count(const struct scorr_params *t);
 
+/* The first table entry whose values in flat hold a NaN or Inf, or -1 if
+ * none. stride 1 checks every value; stride k > 1 checks every k-th value
+ * of each entry and its last one (a cheap per-step sample: a diverging
+ * optimiser blows up whole tensors). trained_only: only trainable weights
+ * (the Adam moments hold nothing else). *index_out (may be NULL) receives
+ * the offset of the bad value in the entry. */
+int scorr_params_find_nonfinite(const struct scorr_params *t, const float *flat, size_t stride,
+                                int trained_only, size_t *index_out);
+
 #endif

@@ -28,11 +28,14 @@ struct scorr_train_options {
     const char *dump_grads;   /* non-NULL: after the first step of this run, network A's
                                * gradients summed over its ranks are written there (a
                                * weights file); tests compare them across rank counts */
+    int from_scratch;         /* start at step 0 even though every checkpoint in the
+                               * output folder is unreadable (refused otherwise) */
 };
 
-/* Exit status of a run that stopped early but can be resumed (signal or
- * stop_after_steps): the checkpoint is written. */
-#define SCORR_TRAIN_STOPPED 3
+/* Return value of a run that stopped early but can be resumed (signal or
+ * stop_after_steps): the checkpoint is written. Negative, so it is no error
+ * status; the program exits with SCORR_EXIT_STOPPED (include/scorr/error.h). */
+#define SCORR_TRAIN_STOPPED (-1)
 
 /* Train the experiment described by the YAML file at config_path.
  * Returns 0 when training finished, SCORR_TRAIN_STOPPED when it stopped early

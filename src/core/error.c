@@ -97,3 +97,14 @@ _Noreturn void scorr_fatal(const char *file, int line, const char *fmt, ...)
     if (g_abort_hook) g_abort_hook(70);
     abort();
 }
+
+int scorr_exit_status(int err)
+{
+    switch (err) {
+    case SCORR_OK: return SCORR_EXIT_OK;
+    case SCORR_ENOMEM: return SCORR_EXIT_NOMEM;
+    case SCORR_ENOSPC: return SCORR_EXIT_NOSPACE;
+    case SCORR_ENUMERIC: return SCORR_EXIT_DIVERGED;
+    default: return SCORR_EXIT_ERROR;
+    }
+}

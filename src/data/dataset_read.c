@@ -1,6 +1,7 @@
 /* Reader of the scorr dataset file (schema in include/scorr/dataset.h). Opening
  * checks the format name, the version and the shapes of the image tables;
  * split tables are loaded whole (no pixels), pixels by row hyperslab. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,6 +272,20 @@ int scorr_dataset_read_split(const struct scorr_dataset *ds, const char *split,
         SCORR_REQUIRE(s->num_kps[p] >= 0 && s->num_kps[p] <= M, SCORR_EFORMAT,
                       "'%s': split '%s' pair %lld has num_kps %d outside [0, max_kps = %lld]",
                       path, split, (long long)p, s->num_kps[p], (long long)M);
+        /* Valid keypoints must be finite (only the padding rows are NaN): a
+         * NaN would make the pair's loss and PCK silently 0. */
+        const float *const tabs[4] = {s->src_kps, s->trg_kps, s->src_kps_orig, s->trg_kps_orig};
+        static const char *const names[4] = {"src_kps", "trg_kps", "src_kps_orig", "trg_kps_orig"};
+        for (int t = 0; t < 4; t++)
+            for (int k = 0; k < 2 * s->num_kps[p]; k++) {
+                const float v = tabs[t][(size_t)p * (size_t)M * 2 + (size_t)k];
+                SCORR_REQUIRE(isfinite(v), SCORR_EFORMAT,
+                              "'%s': split '%s' pair %lld ('%s'): %s keypoint %d of its %d valid "
+                              "ones has %s = %g; valid keypoints must be finite (NaN only pads "
+                              "rows >= num_kps)",
+                              path, split, (long long)p, s->pair_names[p], names[t], k / 2,
+                              s->num_kps[p], k % 2 ? "y" : "x", (double)v);
+            }
     }
     snprintf(pn, sizeof pn, "/%s/dense_flow", split);
     s->has_dense = scorr_h5_has(&ds->f, pn);

@@ -63,8 +63,11 @@ int scorr_commit_file(const char *tmp, const char *path)
     int fd = open(tmp, O_RDONLY);
     SCORR_REQUIRE(fd >= 0, SCORR_EIO, "cannot reopen '%s': %s", tmp, strerror(errno));
     int rc = fsync(fd);
+    int e = errno;
     close(fd);
-    SCORR_REQUIRE(rc == 0, SCORR_EIO, "fsync of '%s' failed: %s", tmp, strerror(errno));
+    SCORR_REQUIRE(rc == 0, e == ENOSPC || e == EDQUOT ? SCORR_ENOSPC : SCORR_EIO,
+                  "fsync of '%s' failed: %s%s", tmp, e == ENOSPC || e == EDQUOT ? "disk full, " : "",
+                  strerror(e));
     SCORR_REQUIRE(rename(tmp, path) == 0, SCORR_EIO, "cannot rename '%s' to '%s': %s", tmp,
                   path, strerror(errno));
     fsync_dir_of(path); /* best effort: some filesystems refuse directory fsync */
@@ -81,10 +84,13 @@ int scorr_write_file_atomic(const char *path, const void *data, size_t len)
     FILE *f = fopen(tmp, "wb");
     SCORR_REQUIRE(f, SCORR_EIO, "cannot create '%s': %s", tmp, strerror(errno));
     size_t w = fwrite(data, 1, len, f);
+    int e = w != len ? errno : 0;
     int closed = fclose(f);
+    if (!e && closed) e = errno;
     if (w != len || closed != 0) {
         unlink(tmp);
-        SCORR_FAIL(SCORR_EIO, "cannot write '%s': %s", path, strerror(errno));
+        SCORR_FAIL(e == ENOSPC || e == EDQUOT ? SCORR_ENOSPC : SCORR_EIO, "cannot write '%s': %s%s",
+                   path, e == ENOSPC || e == EDQUOT ? "disk full, " : "", strerror(e));
     }
     SCORR_TRY(scorr_commit_file(tmp, path));
 done:

@@ -1,7 +1,12 @@
+#define _GNU_SOURCE
 #include "scorr/h5.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "scorr/error.h"
@@ -70,6 +75,38 @@ static void describe_stored(hid_t dtype, char *out, size_t n)
         snprintf(out, n, "%s%zu", kind, sz * 8);
 }
 
+/* A write into f failed; e is errno right after the failing call (HDF5's
+ * POSIX driver leaves it). A full disk or quota (or no free block left on
+ * the file's file system) is SCORR_ENOSPC with "disk full" in the message,
+ * anything else SCORR_EIO with the errno text. Sets the error, returns it. */
+__attribute__((format(printf, 5, 6))) static int write_failed(const struct scorr_h5 *f, int e,
+                                                             const char *file, int line,
+                                                             const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    struct statvfs vs;
+    int full = e == ENOSPC || e == EDQUOT ||
+               (f->tmp[0] && statvfs(f->tmp, &vs) == 0 && vs.f_bavail == 0);
+    if (full)
+        return scorr_error_set(SCORR_ENOSPC, file, line, __func__,
+                               "'%s': %s: disk full (%s); the partial file is removed", f->path,
+                               what, strerror(e == EDQUOT ? EDQUOT : ENOSPC));
+    return scorr_error_set(SCORR_EIO, file, line, __func__, "'%s': %s%s%s", f->path, what,
+                           e ? ": " : "", e ? strerror(e) : "");
+}
+
+#define WRITE_REQUIRE(cond, ...)                                                 \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            err = write_failed(f, errno, __FILE__, __LINE__, __VA_ARGS__);       \
+            goto done;                                                           \
+        }                                                                        \
+    } while (0)
+
 int scorr_h5_open(struct scorr_h5 *f, const char *path)
 {
     int err = 0;
@@ -112,26 +149,53 @@ int scorr_h5_commit(struct scorr_h5 *f)
 {
     int err = 0;
     if (f->id >= 0) {
+        errno = 0;
         herr_t rc = f->writing ? H5Fflush(f->id, H5F_SCOPE_GLOBAL) : 0;
-        herr_t rc2 = H5Fclose(f->id);
-        f->id = H5I_INVALID_HID;
-        SCORR_REQUIRE(rc >= 0 && rc2 >= 0, SCORR_EIO, "cannot finish writing '%s'", f->path);
+        WRITE_REQUIRE(rc >= 0, "cannot finish writing the file");
+        errno = 0;
+        rc = H5Fclose(f->id);
+        f->id = H5I_INVALID_HID; /* never closed twice: a retry crashed in H5F__close */
+        WRITE_REQUIRE(rc >= 0, "cannot finish writing the file");
     }
     if (f->writing) {
-        f->writing = 0;
         SCORR_TRY(scorr_commit_file(f->tmp, f->path));
+        f->writing = 0;
     }
 done:
-    if (err && f->writing) unlink(f->tmp);
+    if (err) scorr_h5_close(f);
     return err;
 }
 
 void scorr_h5_close(struct scorr_h5 *f)
 {
-    if (f->id > 0) H5Fclose(f->id);
+    /* After a failed write HDF5 may refuse to close the file; it then stays
+     * open in the library, whose exit handler crashes on it. Writers that
+     * can meet a full disk reserve the file's space first (scorr_h5_reserve),
+     * so their writes do not fail. */
+    if (f->id >= 0) H5Fclose(f->id);
     f->id = H5I_INVALID_HID;
     if (f->writing) unlink(f->tmp);
     f->writing = 0;
+}
+
+int scorr_h5_reserve(struct scorr_h5 *f, size_t bytes)
+{
+    int err = 0;
+    void *handle = NULL;
+    SCORR_ASSERT(f->writing && f->id >= 0);
+    /* The header goes out first: if the reservation fails, nothing is left
+     * for the close to write. */
+    errno = 0;
+    WRITE_REQUIRE(H5Fflush(f->id, H5F_SCOPE_LOCAL) >= 0, "cannot write the file header");
+    if (H5Fget_vfd_handle(f->id, H5P_DEFAULT, &handle) < 0 || !handle) goto done;
+    if (fallocate(*(int *)handle, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) != 0) {
+        int e = errno;
+        if (e == EOPNOTSUPP || e == ENOSYS || e == EINVAL) goto done; /* cannot reserve: go on */
+        errno = e;
+        WRITE_REQUIRE(0, "cannot reserve the %.1f MB the file needs", (double)bytes / 1e6);
+    }
+done:
+    return err;
 }
 
 int scorr_h5_has(const struct scorr_h5 *f, const char *name)
@@ -303,8 +367,9 @@ static int create_dataset(struct scorr_h5 *f, const char *name, enum scorr_dtype
         }
     }
     lcpl = lcpl_intermediate();
+    errno = 0;
     ds = H5Dcreate2(f->id, name, file_type(type), sp, lcpl, dcpl, H5P_DEFAULT);
-    SCORR_REQUIRE(ds >= 0, SCORR_EIO, "'%s': cannot create dataset '%s'", f->path, name);
+    WRITE_REQUIRE(ds >= 0, "cannot create dataset '%s'", name);
 done:
     if (ds >= 0) H5Dclose(ds);
     if (lcpl >= 0) H5Pclose(lcpl);
@@ -343,8 +408,9 @@ int scorr_h5_write_rows(struct scorr_h5 *f, const char *name, enum scorr_dtype t
                   (long long)(start + count), name);
     if (count == 0) goto done;
     ms = select_rows(fs, n, d, start, count);
-    SCORR_REQUIRE(H5Dwrite(ds, mem_type(type), ms, fs, H5P_DEFAULT, data) >= 0, SCORR_EIO,
-                  "'%s': cannot write rows of '%s'", f->path, name);
+    errno = 0;
+    WRITE_REQUIRE(H5Dwrite(ds, mem_type(type), ms, fs, H5P_DEFAULT, data) >= 0,
+                  "cannot write rows of '%s'", name);
 done:
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
@@ -359,9 +425,12 @@ int scorr_h5_write(struct scorr_h5 *f, const char *name, enum scorr_dtype type, 
     SCORR_TRY(scorr_h5_create_dataset(f, name, type, ndim, dims, chunk_rows, gzip));
     if (ndim == 0) {
         hid_t ds = H5Dopen2(f->id, name, H5P_DEFAULT);
+        errno = 0;
         herr_t rc = H5Dwrite(ds, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+        int e = errno;
         H5Dclose(ds);
-        SCORR_REQUIRE(rc >= 0, SCORR_EIO, "'%s': cannot write '%s'", f->path, name);
+        errno = e;
+        WRITE_REQUIRE(rc >= 0, "cannot write '%s'", name);
     } else {
         SCORR_TRY(scorr_h5_write_rows(f, name, type, 0, dims[0], data));
     }

@@ -116,3 +116,25 @@ size_t scorr_params_trainable_count(const struct scorr_params *t)
         if (t->p[i].trainable) n += t->p[i].numel;
     return n;
 }
+
+int scorr_params_find_nonfinite(const struct scorr_params *t, const float *flat, size_t stride,
+                                int trained_only, size_t *index_out)
+{
+    if (stride < 1) stride = 1;
+    for (int i = 0; i < t->n; i++) {
+        const struct scorr_param *e = &t->p[i];
+        if (trained_only && !(e->kind == SCORR_PARAM_WEIGHT && e->trainable)) continue;
+        if (!e->numel) continue;
+        const float *v = flat + e->offset;
+        for (size_t k = 0; k < e->numel; k += stride)
+            if (!isfinite(v[k])) {
+                if (index_out) *index_out = k;
+                return i;
+            }
+        if (!isfinite(v[e->numel - 1])) {
+            if (index_out) *index_out = e->numel - 1;
+            return i;
+        }
+    }
+    return -1;
+}

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
             if (nset == MAX_SETS || strlen(argv[i + 1]) >= sizeof sets[0] ||
                 !(eq = strchr(strcpy(sets[nset], argv[i + 1]), '='))) {
                 fprintf(stderr, "scorr_config: --set needs key=value, found '%s'\n", argv[i + 1]);
-                return 1;
+                return SCORR_EXIT_USAGE;
             }
             *eq = 0;
             keys[nset] = sets[nset];
@@ -72,10 +72,10 @@ int main(int argc, char **argv)
         } else if (argv[i][0] != '-' && !file) {
             file = argv[i];
         } else {
-            return usage(stderr, 1);
+            return usage(stderr, SCORR_EXIT_USAGE);
         }
     }
-    if (!file) return usage(stderr, 1);
+    if (!file) return usage(stderr, SCORR_EXIT_USAGE);
     err = scorr_config_load_local(file, &cfg);
     if (!err && nset) err = scorr_config_override(&cfg, nset, keys, vals);
     if (!err) {
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 out:
     if (err) {
         scorr_error_print(stderr, "scorr_config");
-        return 1;
+        return scorr_exit_status(err);
     }
     return 0;
 }

@@ -46,7 +46,7 @@ static void usage(FILE *f)
           "  --quiet               no table, no progress (warnings and errors only)\n"
           "  --help                this text\n"
           "\n"
-          "exit status: 0 done, 1 error, 2 usage\n",
+          "exit status: 0 done, 1 error, 2 usage, 5 out of memory, 6 disk full\n",
           f);
 }
 
@@ -135,6 +135,10 @@ int main(int argc, char **argv)
     int own = rc && scorr_error_code() != SCORR_EPEER;
     if (scorr_comm_lowest(world, own) == scorr_comm_rank(world))
         scorr_error_print(stderr, "scorr_eval");
+    /* a rank that stopped for a peer exits with the peer's status */
+    int code = scorr_exit_status(rc);
+    double worst = code;
+    if (code && scorr_comm_max_f64(world, &worst, 1) == 0) code = (int)worst;
     scorr_comm_finalize(world);
-    return rc ? 1 : 0;
+    return code;
 }

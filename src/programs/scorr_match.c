@@ -41,7 +41,7 @@ static void usage(FILE *f)
           "  --network N         0, 1 (mt step checkpoints hold both) or best (default)\n"
           "  --help              this text\n"
           "\n"
-          "exit status: 0 done, 1 error, 2 usage\n",
+          "exit status: 0 done, 1 error, 2 usage, 5 out of memory, 6 disk full\n",
           f);
 }
 
@@ -103,9 +103,10 @@ int main(int argc, char **argv)
         return 2;
     }
     a.checkpoint = pos[0], a.src = pos[1], a.trg = pos[2];
-    if (scorr_match_command(&a, NULL)) {
+    int err = scorr_match_command(&a, NULL);
+    if (err) {
         scorr_error_print(stderr, "scorr_match");
-        return 1;
+        return scorr_exit_status(err);
     }
     return 0;
 }

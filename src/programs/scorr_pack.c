@@ -29,7 +29,8 @@ static const char *k_usage =
     "  --quiet            no progress output (warnings and errors still print)\n"
     "  --help             this text\n"
     "\n"
-    "exit status: 0 ok, 1 error (no output file is left behind), 2 usage error\n";
+    "exit status: 0 ok, 1 error (no output file is left behind), 2 usage error,\n"
+    "             5 out of memory, 6 disk full\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -103,9 +104,10 @@ int main(int argc, char **argv)
                            pos[0]);
     o.raw_dir = pos[1];
     o.out_path = pos[2];
-    if (scorr_pack_run(&o, NULL)) {
+    int err = scorr_pack_run(&o, NULL);
+    if (err) {
         scorr_error_print(stderr, "scorr_pack");
-        return 1;
+        return scorr_exit_status(err);
     }
     return 0;
 }

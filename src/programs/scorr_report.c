@@ -32,7 +32,8 @@ static void usage(FILE *f)
           "  --no-runs      sweep: do not (re)write the runs' own reports\n"
           "  --help         this text\n"
           "\n"
-          "exit status: 0 written, 1 error (message names the file), 2 usage\n",
+          "exit status: 0 written, 1 error (message names the file), 2 usage,\n"
+          "             5 out of memory, 6 disk full\n",
           f);
 }
 
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
                                : scorr_report_run(dir, out, &info);
     if (rc) {
         scorr_error_print(stderr, PROG);
-        return 1;
+        return scorr_exit_status(rc);
     }
     if (info.runs)
         printf("wrote %s (%d cells, %d tables charted, %d run reports)\n", info.path, info.runs,

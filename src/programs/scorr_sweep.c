@@ -197,7 +197,7 @@ out:
     scorr_sweep_free(&sw);
     if (err) {
         scorr_error_print(stderr, "scorr_sweep");
-        return interrupted ? 3 : 1;
+        return interrupted ? SCORR_EXIT_STOPPED : scorr_exit_status(err);
     }
-    return interrupted ? 3 : 0;
+    return interrupted ? SCORR_EXIT_STOPPED : SCORR_EXIT_OK;
 }

@@ -165,7 +165,7 @@ done:
     if (err) {
         scorr_error_print(stderr, "scorr_synth");
         if (err == SCORR_EINVAL) fprintf(stderr, "Run 'scorr_synth --help' for the options.\n");
-        return 1;
+        return scorr_exit_status(err);
     }
     return 0;
 }

@@ -27,7 +27,7 @@ static void usage(FILE *f)
           "  --alpha A     PCK@A (default 0.1)\n"
           "  --out FILE    write there (atomically) instead of stdout\n"
           "  --help        this text\n"
-          "exit status: 0 ok, 1 error, 2 usage\n",
+          "exit status: 0 ok, 1 error, 2 usage, 5 out of memory, 6 disk full\n",
           f);
 }
 
@@ -129,5 +129,5 @@ out:
     free(text);
     free(notes);
     free(paths);
-    return err ? 1 : 0;
+    return scorr_exit_status(err);
 }

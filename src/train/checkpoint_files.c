@@ -129,6 +129,19 @@ done:
     return err;
 }
 
+int scorr_ckpt_count(const char *output, int *n)
+{
+    int err = 0;
+    char dir[4096];
+    struct step_file *files = NULL;
+    *n = 0;
+    SCORR_TRY(scorr_path_join(dir, sizeof dir, output, CKPT_DIR));
+    SCORR_TRY(list_steps(dir, &files, n));
+done:
+    free(files);
+    return err;
+}
+
 /* Temporaries "*.h5.tmp.<pid>" whose writer is gone (a killed run). */
 static void remove_stale_tmps(const char *dir)
 {

@@ -60,13 +60,69 @@ static struct scorr_ckpt_net ckpt_net(struct train_net *n)
     return c;
 }
 
+/* Every value about to be written (parameters, buffers, Adam moments) must be
+ * finite: a checkpoint or best.h5 never holds a diverged state. Local. */
+static int check_finite(const struct trainer *t, const struct scorr_ckpt_net *net,
+                        const char *net_name, const char *file)
+{
+    int err = 0;
+    const float *arrays[3] = {net->params, net->opt ? net->opt->m : NULL,
+                              net->opt ? net->opt->v : NULL};
+    static const char *const what[3] = {"weights", "Adam first moments", "Adam second moments"};
+    for (int a = 0; a < 3; a++) {
+        if (!arrays[a]) continue;
+        size_t at = 0;
+        int i = scorr_params_find_nonfinite(net->table, arrays[a], 1, a > 0, &at);
+        if (i >= 0) {
+            err = scorr_error_set(SCORR_ENUMERIC, __FILE__, __LINE__, __func__,
+                                  "training diverged by epoch %d (global step %lld): the %s of "
+                                  "'%s'%s hold %g (element %zu); %s not written, the last "
+                                  "checkpoint is the last good state",
+                                  t->epoch, (long long)t->global_step, what[a],
+                                  net->table->p[i].name, net_name,
+                                  (double)arrays[a][net->table->p[i].offset + at], at, file);
+            scorr_error_hint("lower optim.lr / optim.lr_backbone / optim.weight_decay, or set "
+                             "optim.grad_clip");
+            goto done;
+        }
+    }
+done:
+    return err;
+}
+
+/* The running loss sums of the current epoch of both networks, known to
+ * world rank 0 (in mt over two groups each group's first rank contributes
+ * its network's). Collective. */
+_Static_assert(SCORR_CKPT_EPOCH_SUMS == 4 + 2 * SCORR_PQ_SETS, "the /epoch_sums columns");
+
+static int epoch_sums(const struct trainer *t, double sums[2][SCORR_CKPT_EPOCH_SUMS])
+{
+    int err = 0;
+    memset(sums, 0, 2 * SCORR_CKPT_EPOCH_SUMS * sizeof(double));
+    for (int k = 0; k < t->n_nets; k++) {
+        const struct train_net *n = &t->nets[k];
+        if (t->mt_split && t->group_rank != 0) continue;
+        sums[n->id][0] = n->sum_loss;
+        sums[n->id][1] = n->sum_loss_gt;
+        sums[n->id][2] = n->sum_loss_pseudo;
+        sums[n->id][3] = (double)n->epoch_steps;
+        for (int j = 0; j < 2 * SCORR_PQ_SETS; j++) sums[n->id][4 + j] = (double)n->sum_pq[j];
+    }
+    if (t->mt_split) SCORR_TRY(scorr_comm_sum_f64(t->world, &sums[0][0], 2 * SCORR_CKPT_EPOCH_SUMS));
+done:
+    return err;
+}
+
 int train_save_checkpoint(struct trainer *t)
 {
     int err = 0, local = 0;
+    double sums[2][SCORR_CKPT_EPOCH_SUMS];
     if (t->mt_split) SCORR_TRY(fetch_peer(t, 1));
+    SCORR_TRY(epoch_sums(t, sums));
     if (t->world_rank == 0) {
         struct scorr_ckpt_meta meta;
         fill_meta(t, &meta);
+        memcpy(meta.epoch_sums, sums, sizeof sums);
         struct scorr_ckpt_net a = ckpt_net(&t->nets[0]), peer;
         const struct scorr_ckpt_net *pp = NULL;
         if (t->n_nets == 2) {
@@ -79,8 +135,11 @@ int train_save_checkpoint(struct trainer *t)
             pp = &peer;
         }
         char path[4096];
-        local = scorr_ckpt_save(t->cfg.output, &meta, t->config_yaml, &a, pp,
-                                t->cfg.checkpoint.keep_last, path);
+        local = check_finite(t, &a, pp ? " (network A)" : "", "the checkpoint is");
+        if (!local && pp) local = check_finite(t, pp, " (network B)", "the checkpoint is");
+        if (!local)
+            local = scorr_ckpt_save(t->cfg.output, &meta, t->config_yaml, &a, pp,
+                                    t->cfg.checkpoint.keep_last, path);
         if (!local) scorr_debug("checkpoint: %s", path);
     }
     SCORR_TRY(scorr_comm_agree(t->world, local));
@@ -101,7 +160,8 @@ int train_save_best(struct trainer *t, int which)
         struct scorr_ckpt_meta meta;
         fill_meta(t, &meta);
         struct scorr_ckpt_net net = {scorr_model_params(t->nets[0].model), (float *)params, NULL};
-        local = scorr_ckpt_save_best(t->cfg.output, &meta, t->config_yaml, &net);
+        local = check_finite(t, &net, "", "best.h5 is");
+        if (!local) local = scorr_ckpt_save_best(t->cfg.output, &meta, t->config_yaml, &net);
     }
     SCORR_TRY(scorr_comm_agree(t->world, local));
 done:
@@ -131,6 +191,24 @@ int train_try_resume(struct trainer *t, int *resumed)
     char path[4096] = "";
     *resumed = 0;
     if (t->world_rank == 0) local = scorr_ckpt_find_latest(t->cfg.output, path, sizeof path, &found);
+    SCORR_TRY(scorr_comm_agree(t->world, local));
+    if (t->world_rank == 0 && !found) {
+        /* Checkpoints there, none readable: starting over would silently
+         * throw the run away; only on request. */
+        int n = 0;
+        local = scorr_ckpt_count(t->cfg.output, &n);
+        if (!local && n > 0 && !t->from_scratch) {
+            local = scorr_error_set(SCORR_EFORMAT, __FILE__, __LINE__, __func__,
+                                    "'%s/checkpoints' holds %d checkpoint file%s and none can be "
+                                    "read (the warnings above say why); refusing to start the "
+                                    "run again from step 0",
+                                    t->cfg.output, n, n == 1 ? "" : "s");
+            scorr_error_hint("to start over anyway, run scorr_train with --from-scratch");
+        } else if (!local && n > 0) {
+            scorr_warn("every checkpoint in '%s/checkpoints' is unreadable; starting from step 0 "
+                       "(--from-scratch)", t->cfg.output);
+        }
+    }
     SCORR_TRY(scorr_comm_agree(t->world, local));
     SCORR_TRY(scorr_comm_bcast(t->world, &found, sizeof found, 0));
     if (!found) goto done;
@@ -162,6 +240,16 @@ int train_try_resume(struct trainer *t, int *resumed)
     t->best_epoch = (int)meta.best_epoch;
     t->best_pck = meta.best_pck;
     t->best_peer = (int)meta.best_peer;
+    /* the epoch so far: its running loss sums (set_epoch_schedule keeps them) */
+    for (int k = 0; k < t->n_nets; k++) {
+        struct train_net *n = &t->nets[k];
+        n->sum_loss = meta.epoch_sums[n->id][0];
+        n->sum_loss_gt = meta.epoch_sums[n->id][1];
+        n->sum_loss_pseudo = meta.epoch_sums[n->id][2];
+        n->epoch_steps = (int64_t)meta.epoch_sums[n->id][3];
+        for (int j = 0; j < 2 * SCORR_PQ_SETS; j++)
+            n->sum_pq[j] = (int64_t)meta.epoch_sums[n->id][4 + j];
+    }
     *resumed = 1;
     scorr_info("resuming from %s (epoch %d, step %lld of the epoch, global step %lld)", path,
                t->epoch, (long long)t->step_in_epoch, (long long)t->global_step);

@@ -7,8 +7,12 @@
  * Rows are flushed as they are written; a resumed run first drops the rows
  * past the checkpoint it resumed from, so the files never hold a step twice. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scorr/error.h"
 #include "scorr/io.h"
@@ -186,6 +190,91 @@ int train_output_summary(struct trainer *t, int finished, double seconds)
 done:
     cJSON_Delete(j);
     free(text);
+    return err;
+}
+
+int train_output_finished(const struct trainer *t)
+{
+    char path[4096], *text = NULL;
+    size_t n = 0;
+    int yes = 0;
+    if (scorr_path_join(path, sizeof path, t->cfg.output, "summary.json") ||
+        scorr_read_file(path, &text, &n)) {
+        scorr_error_clear();
+        return 0;
+    }
+    cJSON *j = cJSON_Parse(text);
+    yes = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "finished"));
+    cJSON_Delete(j);
+    free(text);
+    return yes;
+}
+
+/* "<name>.tmp.<digits>": a temporary of an atomic write (include/scorr/io.h). */
+static int is_tmp_name(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t || !t[5]) return 0;
+    for (t += 5; *t; t++)
+        if (*t < '0' || *t > '9') return 0;
+    return 1;
+}
+
+/* Under the folder's lock no other run writes there: every temporary is a
+ * dead writer's (the pid in its name may belong to another node's process). */
+static void remove_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    char path[4096 + 300];
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!is_tmp_name(e->d_name)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) scorr_info("removed the stale temporary '%s'", path);
+    }
+    closedir(d);
+}
+
+int train_output_lock(struct trainer *t)
+{
+    int err = 0;
+    char path[4096], dir[4096];
+    SCORR_TRY(scorr_mkdirs(t->cfg.output));
+    SCORR_TRY(scorr_path_join(path, sizeof path, t->cfg.output, ".lock"));
+    t->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    SCORR_REQUIRE(t->lock_fd >= 0, SCORR_EIO, "cannot create the lock file '%s': %s", path,
+                  strerror(errno));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(t->lock_fd, F_SETLK, &fl) != 0) {
+        const int e = errno;
+        if (e == EACCES || e == EAGAIN) {
+            struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+            char holder[256] = "";
+            ssize_t n = pread(t->lock_fd, holder, sizeof holder - 1, 0);
+            holder[n > 0 ? n : 0] = 0;
+            holder[strcspn(holder, "\n")] = 0;
+            long pid = fcntl(t->lock_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK
+                           ? (long)who.l_pid
+                           : 0;
+            SCORR_FAIL(SCORR_EINVAL,
+                       "output folder '%s' is in use by another scorr_train run (%s%s%ld holds "
+                       "'%s'); two runs on one folder would mix their files: wait for it to "
+                       "end, or give this run another output",
+                       t->cfg.output, holder[0] ? holder : "", holder[0] ? "; lock pid " : "pid ",
+                       pid, path);
+        }
+        /* A file system without locks (some network mounts): go on, warned. */
+        scorr_warn("cannot lock '%s' (%s); make sure no other run uses '%s'", path, strerror(e),
+                   t->cfg.output);
+    }
+    char host[128] = "?";
+    gethostname(host, sizeof host - 1);
+    if (ftruncate(t->lock_fd, 0) == 0)
+        dprintf(t->lock_fd, "host %s pid %ld\n", host, (long)getpid());
+    remove_temporaries(t->cfg.output);
+    SCORR_TRY(scorr_path_join(dir, sizeof dir, t->cfg.output, "checkpoints"));
+    remove_temporaries(dir);
+done:
     return err;
 }
 

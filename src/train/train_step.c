@@ -10,6 +10,8 @@
  * whole global mini-batch, ranked by the peer's loss in mt (crossed, as in
  * co-teaching) and by the network's own loss in st. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,50 @@ static void scatter_keep(uint8_t *mask, const uint8_t *keep, const uint8_t *cand
 {
     int k = 0;
     for (size_t i = 0; i < n; i++) mask[i] = cand[i] ? keep[k++] : 0;
+}
+
+/* Every this many weights of a tensor are checked after each update (and
+ * its last one); checkpoints check them all (train_ckpt.c). */
+#define NONFINITE_SAMPLE 97
+
+/* Record the first divergence of this step (the message of the error raised
+ * when the ranks agree on it). */
+__attribute__((format(printf, 3, 4))) static void diverged(struct trainer *t,
+                                                          const struct train_net *n,
+                                                          const char *fmt, ...)
+{
+    if (t->diverged[0]) return;
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(t->diverged, sizeof t->diverged,
+             "training diverged at epoch %d, step %lld of the epoch (global step %lld): %s%s; "
+             "no checkpoint holds this state, the last checkpoint is the last good one",
+             t->epoch, (long long)t->step_in_epoch, (long long)t->global_step + 1,
+             t->n_nets == 2 || t->cfg.variant == SCORR_VARIANT_MT
+                 ? (n->id ? "network B: " : "network A: ")
+                 : "",
+             what);
+}
+
+/* Fault injection for the tests of the divergence checks:
+ * SCORR_TEST_INJECT_NAN_WEIGHT="STEP[,ELEMENT]" makes element ELEMENT
+ * (default 1: not in the per-step sample, caught before the next checkpoint
+ * write) of the first trained tensor NaN after the update of global step
+ * STEP, on world rank 0. */
+static void inject_nan_weight(const struct trainer *t, const struct scorr_params *tab, float *w)
+{
+    const char *inject = getenv("SCORR_TEST_INJECT_NAN_WEIGHT");
+    if (!inject || t->world_rank != 0 || atoll(inject) != t->global_step + 1) return;
+    const char *comma = strchr(inject, ',');
+    size_t k = comma ? (size_t)atoll(comma + 1) : 1;
+    for (int i = 0; i < tab->n; i++)
+        if (tab->p[i].kind == SCORR_PARAM_WEIGHT && tab->p[i].trainable && k < tab->p[i].numel) {
+            w[tab->p[i].offset + k] = NAN;
+            return;
+        }
 }
 
 int train_step(struct trainer *t, const struct scorr_batch *b)
@@ -170,8 +216,26 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
             int local = t->group_rank == 0 ? scorr_weights_save(t->dump_grads, tab, grads, "grads") : 0;
             SCORR_TRY(scorr_comm_agree(t->group, local));
         }
-        if (t->cfg.optim.grad_clip > 0) SCORR_TRY(scorr_grad_clip(tab, grads, t->cfg.optim.grad_clip, NULL));
-        scorr_adamw_step(&n->opt, tab, scorr_model_weights(n->model), grads, t->lr);
+        /* The gradients' global norm (clipped when asked) and a sample of
+         * the updated weights must be finite; a failure here is recorded and
+         * agreed on at the step's end (trainer.c should_stop), before any
+         * checkpoint is written. */
+        double norm = 0;
+        if (scorr_grad_clip(tab, grads, t->cfg.optim.grad_clip, &norm)) {
+            scorr_error_clear();
+            int i = scorr_params_find_nonfinite(tab, grads, 1, 1, NULL);
+            diverged(t, n, "gradient norm is %g: the gradient of '%s' holds NaN or Inf", norm,
+                     i >= 0 ? tab->p[i].name : "?");
+        } else {
+            float *w = scorr_model_weights(n->model);
+            scorr_adamw_step(&n->opt, tab, w, grads, t->lr);
+            inject_nan_weight(t, tab, w);
+            size_t at = 0;
+            int i = scorr_params_find_nonfinite(tab, w, NONFINITE_SAMPLE, 1, &at);
+            if (i >= 0)
+                diverged(t, n, "the updated weights of '%s' hold %g (element %zu)",
+                         tab->p[i].name, (double)w[tab->p[i].offset + at], at);
+        }
         n->sum_loss_gt += n->loss_gt;
         n->sum_loss_pseudo += n->loss_pseudo;
         n->sum_loss += n->loss;

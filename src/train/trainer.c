@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "scorr/arena.h"
 #include "scorr/comm.h"
@@ -279,6 +280,7 @@ static void trainer_free(struct trainer *t)
     scorr_select_ws_free(&t->sel);
     if (t->group) scorr_comm_free(t->group);
     free(t->config_yaml);
+    if (t->lock_fd >= 0) close(t->lock_fd); /* releases the folder's lock */
 }
 
 static void set_epoch_schedule(struct trainer *t)
@@ -287,6 +289,7 @@ static void set_epoch_schedule(struct trainer *t)
     t->lr[SCORR_GROUP_BACKBONE] = scorr_sched_lr(&t->cfg, SCORR_GROUP_BACKBONE, t->epoch);
     t->lambda = scorr_sched_pseudo_weight(&t->cfg, t->epoch);
     t->ratio = scorr_sched_keep_ratio(&t->cfg, t->epoch);
+    if (t->step_in_epoch > 0) return; /* resumed mid-epoch: the sums come from the checkpoint */
     for (int k = 0; k < t->n_nets; k++) {
         struct train_net *n = &t->nets[k];
         n->sum_loss = n->sum_loss_gt = n->sum_loss_pseudo = 0;
@@ -295,14 +298,32 @@ static void set_epoch_schedule(struct trainer *t)
     }
 }
 
-/* Stop requested (signal on any rank, or the step budget)? Same answer on all. */
+/* Stop requested (signal on any rank, or the step budget)? Same answer on
+ * all. The same reduction tells every rank whether a network diverged on any
+ * of them (train_step): then all fail, before any checkpoint is written. */
 static int should_stop(struct trainer *t, const struct scorr_train_options *opt, int *stop)
 {
     int err = 0;
-    double f = scorr_signal_pending() ? 1 : 0;
-    if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f = 1;
-    SCORR_TRY(scorr_comm_max_f64(t->world, &f, 1));
-    *stop = f > 0;
+    double f[2] = {scorr_signal_pending() ? 1 : 0, t->diverged[0] ? 1 : 0};
+    if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f[0] = 1;
+    SCORR_TRY(scorr_comm_max_f64(t->world, f, 2));
+    *stop = f[0] > 0;
+    if (f[1] > 0) {
+        if (!t->diverged[0])
+            SCORR_FAIL(SCORR_EPEER, "a network diverged on another rank (its message is "
+                                    "above); stopping with it");
+        err = scorr_error_set(SCORR_ENUMERIC, __FILE__, __LINE__, __func__, "%s", t->diverged);
+        const struct scorr_config *c = &t->cfg;
+        const double lr = c->optim.lr > c->optim.lr_backbone ? c->optim.lr : c->optim.lr_backbone;
+        if (lr * c->optim.weight_decay >= 1)
+            scorr_error_hint("optim.lr x optim.weight_decay = %g >= 1 makes AdamW's decay factor "
+                             "(1 - lr x weight_decay) zero or negative: lower optim.lr, "
+                             "optim.lr_backbone or optim.weight_decay",
+                             lr * c->optim.weight_decay);
+        else
+            scorr_error_hint("lower optim.lr / optim.lr_backbone, or set optim.grad_clip");
+        goto done;
+    }
 done:
     return err;
 }
@@ -438,6 +459,8 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     t->best_epoch = -1;
     t->best_pck = -1;
     t->dump_grads = opt ? opt->dump_grads : NULL;
+    t->from_scratch = opt ? opt->from_scratch : 0;
+    t->lock_fd = -1;
     t->val_last[0] = t->val_last[1] = -1;
     t->val_epe_last = -1;
     snprintf(t->config_path, sizeof t->config_path, "%s", config_path);
@@ -448,7 +471,10 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     SCORR_TRY(scorr_config_emit(&t->cfg, &t->config_yaml));
 
     /* 2. Output folder (rank 0), then everything local, agreed on. */
-    if (t->world_rank == 0) local = scorr_config_write_output(&t->cfg);
+    if (t->world_rank == 0) {
+        local = train_output_lock(t);
+        if (!local) local = scorr_config_write_output(&t->cfg);
+    }
     SCORR_TRY(scorr_comm_agree(world, local));
     int color = t->mt_split ? (t->world_rank < t->world_size / 2 ? 0 : 1) : 0;
     SCORR_TRY(scorr_comm_split(world, color, t->world_rank, &t->group));
@@ -464,7 +490,12 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     if (t->epoch >= t->cfg.train.epochs) {
         scorr_info("%s: already trained (%d epochs); nothing to do", t->cfg.output,
                    t->cfg.train.epochs);
-        SCORR_TRY(train_output_summary(t, 1, scorr_now() - t0));
+        /* The finished run's summary stays (its timings and ranks); only a
+         * run killed between its last checkpoint and the summary gets one. */
+        local = 0;
+        if (t->world_rank == 0 && !train_output_finished(t))
+            local = train_output_summary(t, 1, scorr_now() - t0);
+        SCORR_TRY(scorr_comm_agree(world, local));
         goto done;
     }
     local = train_output_open(t, resumed);

@@ -97,6 +97,11 @@ struct trainer {
     double t_steps;
     int64_t steps_timed;
     const char *dump_grads;      /* see scorr_train_options */
+    /* a NaN or Inf in this process's gradients or updated weights (the
+     * message; "" = none), agreed on at the step's end */
+    char diverged[1024];
+    int lock_fd;                 /* rank 0: the output folder's lock, -1 = none */
+    int from_scratch;            /* see scorr_train_options */
 };
 
 /* train_step.c: one optimiser step of every local network on this rank's
@@ -112,6 +117,12 @@ int train_output_open(struct trainer *t, int resumed);
 void train_output_step(struct trainer *t);
 void train_output_epoch(struct trainer *t, double seconds);
 int train_output_summary(struct trainer *t, int finished, double seconds);
+/* Does <output>/summary.json exist and say finished? Local. */
+int train_output_finished(const struct trainer *t);
+/* World rank 0: create the output folder, take its lock (<output>/.lock,
+ * fcntl, held until the process ends; a second run on the folder is
+ * refused) and remove the temporaries that killed runs left there. */
+int train_output_lock(struct trainer *t);
 void train_output_close(struct trainer *t);
 
 /* train_ckpt.c: write the resume checkpoint (collective: the peer network's
