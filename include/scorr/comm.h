@@ -39,6 +39,51 @@ int scorr_comm_sum_f64(const struct scorr_comm *c, double *buf, size_t n);
 int scorr_comm_sum_i64(const struct scorr_comm *c, int64_t *buf, size_t n);
 int scorr_comm_max_f64(const struct scorr_comm *c, double *buf, size_t n);
 
+/* Deterministic float sums, started now and finished later (the gradient
+ * exchange that overlaps the backward pass, src/train/grad_sync.c).
+ *
+ * Element i of the result is ((g_0[i] + g_1[i]) + g_2[i]) + ... over ranks in
+ * rank order, in fp32, whatever n and whichever part of a larger buffer the
+ * call covers: splitting a buffer into pieces never changes a bit (MPI's own
+ * MPI_Allreduce gives no such promise: Open MPI's ring reduces each block
+ * from a different rank, so its bits depend on the message size). Scheme:
+ * the n floats are cut into size blocks, block p [p*n/size, (p+1)*n/size);
+ * rank p receives block p from every peer and sums it in rank order
+ * (reduce-scatter), then sends it to every peer (all-gather): each rank sends
+ * and receives 2 (size-1)/size * n elements, as a ring all-reduce does.
+ *
+ * SCORR_SUM_BF16 halves the bytes: every contribution is rounded to bf16
+ * (round to nearest even) before it is sent, including the owner's own;
+ * the owner sums the widened values in fp32 in rank order and rounds the sum
+ * to bf16 once more; every rank, the owner included, then holds fp32(that
+ * bf16). So result = bf16(sum_r fp32(bf16(g_r))), identical on every rank,
+ * with |result - exact| <= 2^-8 (2 + 2^-8) sum_r |g_r| (plus fp32 rounding,
+ * (size-1) 2^-24 sum_r |g_r|). At one rank nothing is sent or rounded. */
+enum scorr_sum_dtype { SCORR_SUM_F32 = 0, SCORR_SUM_BF16 = 1 };
+struct scorr_sum;
+
+/* An exchange object for sums of up to max_n floats, with its own
+ * workspace ((size-1) ceil(max_n/size) elements, plus max_n bf16 for BF16)
+ * and its own duplicate of c, so its messages never meet other traffic.
+ * Collective over c (create objects in the same order on every rank). */
+int scorr_comm_sum_create(const struct scorr_comm *c, size_t max_n, enum scorr_sum_dtype dtype,
+                          struct scorr_sum **out);
+void scorr_comm_sum_free(struct scorr_sum *s); /* collective over c; NULL is a no-op */
+/* Start summing buf[0, n) in place (n <= max_n; every rank the same n).
+ * buf must not be touched until the sum finishes. One sum per object at a
+ * time; several objects may be in flight, started in any order. Local call
+ * of a collective operation. */
+int scorr_comm_sum_start(struct scorr_sum *s, float *buf, size_t n);
+/* Let MPI move data (call it often while computing); *done = 1 when buf
+ * holds the sum. Local. */
+int scorr_comm_sum_test(struct scorr_sum *s, int *done);
+/* Block until buf holds the sum. Local (no-op when idle). */
+int scorr_comm_sum_wait(struct scorr_sum *s);
+
+/* Round to bf16 (nearest even; NaN stays NaN) and back. Local. */
+uint16_t scorr_f32_to_bf16(float x);
+float scorr_bf16_to_f32(uint16_t h);
+
 /* Gather variable-length float arrays from all ranks, in rank order, to every
  * rank. counts_out (size entries, may be NULL) receives each rank's count.
  * recv must hold the total (query it with scorr_comm_sum_i64 first). */

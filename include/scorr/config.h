@@ -44,6 +44,8 @@ enum scorr_variant {
 
 
 enum scorr_sched_type { SCORR_SCHED_STEP = 0, SCORR_SCHED_COSINE = 1 };
+/* train.allreduce_dtype: what the gradient exchange sends (scorr/comm.h) */
+enum scorr_allreduce_dtype { SCORR_ALLREDUCE_FP32 = 0, SCORR_ALLREDUCE_BF16 = 1 };
 
 /* Every "none" has a sentinel noted beside its field. */
 struct scorr_config {
@@ -119,6 +121,8 @@ struct scorr_config {
         int epochs;
         int batch_size;
         int max_steps_per_epoch;               /* 0 = none */
+        double bucket_mb;                      /* gradient buckets; 0 = exchange after the backward */
+        enum scorr_allreduce_dtype allreduce_dtype;
     } train;
     struct {
         char split[SCORR_CONFIG_WORD];         /* auto (= data.val_split) | trn | val | test | none */

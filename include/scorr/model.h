@@ -86,6 +86,16 @@ void scorr_model_backward(struct scorr_model *m, const float *dflow);
 struct scorr_bn_sync;
 void scorr_model_set_bn_sync(struct scorr_model *m, const struct scorr_bn_sync *sync);
 
+/* Call fn(ctx, lo, hi) during scorr_model_backward each time the gradients
+ * of the flat-buffer floats [lo, hi) are final: first the head's entries
+ * (everything above the backbone's), then each backbone block from the last
+ * down, then the stem (scorr_resnet_set_grad_hook). The ranges tile
+ * [first backbone offset, table total) from the top down; with a frozen
+ * backbone only the head's range comes. The trainer starts the gradient
+ * exchange of finished buckets from it while the backward goes on
+ * (src/train/grad_sync.c). fn = NULL removes it. Local. */
+void scorr_model_set_grad_hook(struct scorr_model *m, scorr_grad_ready_fn fn, void *ctx);
+
 /* Zero the gradient buffer. */
 void scorr_model_zero_grad(struct scorr_model *m);
 

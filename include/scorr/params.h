@@ -78,6 +78,10 @@ void scorr_params_set_fan_in(struct scorr_params *t, int index, int64_t fan_in);
 /* Set `trainable` for every weight of a group (freezing the backbone). */
 void scorr_params_set_trainable(struct scorr_params *t, enum scorr_param_group group, int on);
 
+/* A backward pass's report that the gradients of the flat-buffer floats
+ * [lo, hi) are final (no later op of this backward adds to them). */
+typedef void (*scorr_grad_ready_fn)(void *ctx, size_t lo, size_t hi);
+
 /* Count of trainable floats (for messages). */
 size_t scorr_params_trainable_count(const struct scorr_params *t);
 

@@ -88,6 +88,10 @@ struct scorr_resnet {
     float *gbuf[2];               /* backward: block-input gradients, ping-pong */
     void *scratch;
     size_t scratch_bytes;
+    size_t params_end;            /* end (in floats) of the last backbone entry in the table */
+    /* backward hook (scorr_resnet_set_grad_hook), NULL = none */
+    scorr_grad_ready_fn grad_ready;
+    void *grad_ready_ctx;
 };
 
 /* Validate cfg (errors name the key, expected and found), append the
@@ -115,6 +119,15 @@ void scorr_resnet_set_training(struct scorr_resnet *net, int on);
  * NULL = local statistics (the default). Every process of the split must
  * run the same forward and backward calls. */
 void scorr_resnet_set_bn_sync(struct scorr_resnet *net, const struct scorr_bn_sync *sync);
+
+/* Call fn(ctx, lo, hi) during scorr_resnet_backward each time the gradients
+ * of the flat-buffer floats [lo, hi) are final: after each block (its
+ * entries; hi = the next block's first offset, or the end of the backbone's
+ * entries after the last block) and after the stem ([stem, first block)).
+ * Calls come from the last block down, so the ranges tile the backbone's
+ * entries top down. The trainer starts the gradient exchange from it
+ * (src/train/grad_sync.c). fn = NULL removes the hook. Local. */
+void scorr_resnet_set_grad_hook(struct scorr_resnet *net, scorr_grad_ready_fn fn, void *ctx);
 
 /* Forward: features (N, S/16, S/16, C) overwritten (caller-owned; not read by
  * backward); images (N, S, S, 3) ImageNet-normalised, must stay unchanged

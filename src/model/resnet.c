@@ -99,6 +99,11 @@ int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_confi
             inplanes = net->blocks[k].cout;
         }
     }
+    /* the backbone's entries end where the last one under the prefix ends */
+    for (int i = 0; i < table->n; i++)
+        if (!strncmp(table->p[i].name, prefix, strlen(prefix)) &&
+            table->p[i].offset + table->p[i].numel > net->params_end)
+            net->params_end = table->p[i].offset + table->p[i].numel;
     net->out_h = h;
     net->out_w = wd;
     net->out_c = inplanes;
@@ -181,6 +186,12 @@ void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
 
 void scorr_resnet_set_training(struct scorr_resnet *net, int on) { net->training = on != 0; }
 
+void scorr_resnet_set_grad_hook(struct scorr_resnet *net, scorr_grad_ready_fn fn, void *ctx)
+{
+    net->grad_ready = fn;
+    net->grad_ready_ctx = ctx;
+}
+
 void scorr_resnet_set_bn_sync(struct scorr_resnet *net, const struct scorr_bn_sync *sync)
 {
     net->stem.bn.sync = sync;
@@ -228,6 +239,10 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
         scorr_resblock_backward(&net->blocks[i], dx, grads, dcur, x, out, params, SCORR_GRAD_SET,
                                 net->scratch);
         dcur = dx;
+        /* block i's entries start at its first conv's weight (state_dict order) */
+        if (net->grad_ready)
+            net->grad_ready(net->grad_ready_ctx, net->blocks[i].u[0].o_w,
+                            i + 1 < nb ? net->blocks[i + 1].u[0].o_w : net->params_end);
     }
     /* p0 = maxpool(r0), r0 = relu(bn1(a0)), a0 = conv1(images) */
     float *dr0 = net->gbuf[1];
@@ -241,4 +256,5 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
                       bscr);
     scorr_conv2d_backward(&st->conv, dimages, grads + st->o_w, NULL, dr0, images,
                           params + st->o_w, SCORR_GRAD_ADD, cscr);
+    if (net->grad_ready) net->grad_ready(net->grad_ready_ctx, st->o_w, net->blocks[0].u[0].o_w);
 }

@@ -32,6 +32,8 @@ struct scorr_model {
     int training, built_net, built_head;
     enum scorr_precision prec; /* the backbone's convolutions, as they run */
     struct scorr_model_times times;
+    scorr_grad_ready_fn grad_ready; /* scorr_model_set_grad_hook */
+    void *grad_ready_ctx;
 };
 
 static int check_config(const struct scorr_model_config *c)
@@ -183,10 +185,19 @@ void scorr_model_backward(struct scorr_model *m, const float *dflow)
     }
     const double t0 = scorr_now();
     scorr_head_backward(&m->head, m->w, m->g, m->feat, m->feat + fhalf, dflow, dsrc, dtrg);
+    /* the head's entries follow the backbone's in the table */
+    if (m->grad_ready) m->grad_ready(m->grad_ready_ctx, m->net.params_end, m->table.total);
     const double t1 = scorr_now();
     if (m->dfeat) scorr_resnet_backward(&m->net, m->g, NULL, m->dfeat, m->images, m->w);
     m->times.head_bwd = t1 - t0;
     m->times.backbone_bwd = m->dfeat ? scorr_now() - t1 : 0.0;
+}
+
+void scorr_model_set_grad_hook(struct scorr_model *m, scorr_grad_ready_fn fn, void *ctx)
+{
+    m->grad_ready = fn;
+    m->grad_ready_ctx = ctx;
+    scorr_resnet_set_grad_hook(&m->net, fn, ctx);
 }
 
 void scorr_model_set_bn_sync(struct scorr_model *m, const struct scorr_bn_sync *sync)

@@ -2,6 +2,7 @@
 #include <mpi.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,5 +281,205 @@ done:
         free(*data);
         *data = NULL;
     }
+    return err;
+}
+
+/* ---- deterministic sums, started and finished later (comm.h) ---- */
+
+uint16_t scorr_f32_to_bf16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest, ties to even */
+    return (uint16_t)(u >> 16);
+}
+
+float scorr_bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+enum { SUM_IDLE, SUM_SCATTER, SUM_GATHER };
+
+struct scorr_sum {
+    MPI_Comm comm; /* a duplicate: these messages meet no other traffic */
+    int rank, size;
+    enum scorr_sum_dtype dtype;
+    size_t max_n;
+    int state;
+    float *buf;
+    size_t n;
+    void *stage;     /* (size-1) blocks received in the reduce-scatter, block size ceil(max_n/size) */
+    uint16_t *half;  /* BF16: the whole buffer rounded (sent blocks, then received sums) */
+    MPI_Request *req; /* 2 (size-1) */
+    int nreq;
+};
+
+static size_t block_lo(size_t n, int p, int size) { return n * (size_t)p / (size_t)size; }
+
+int scorr_comm_sum_create(const struct scorr_comm *c, size_t max_n, enum scorr_sum_dtype dtype,
+                          struct scorr_sum **out)
+{
+    int err = 0;
+    struct scorr_sum *s = calloc(1, sizeof *s);
+    *out = NULL;
+    SCORR_REQUIRE(s, SCORR_ENOMEM, "out of memory for a gradient exchange");
+    s->comm = MPI_COMM_NULL;
+    s->rank = c->rank;
+    s->size = c->size;
+    s->dtype = dtype;
+    s->max_n = max_n;
+    const size_t blk = (max_n + (size_t)c->size - 1) / (size_t)c->size;
+    SCORR_REQUIRE(blk < (size_t)INT_MAX, SCORR_EINVAL,
+                  "an exchange of %zu floats over %d ranks has blocks beyond MPI's int counts",
+                  max_n, c->size);
+    if (c->size > 1) {
+        /* first the collective part, so a failed allocation cannot leave a
+         * peer waiting in it */
+        MPI_TRY(MPI_Comm_dup(c->comm, &s->comm));
+        MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+        const size_t esz = dtype == SCORR_SUM_BF16 ? sizeof(uint16_t) : sizeof(float);
+        s->stage = malloc(((size_t)c->size - 1) * blk * esz);
+        s->half = dtype == SCORR_SUM_BF16 ? malloc(max_n * sizeof *s->half) : NULL;
+        s->req = malloc(2 * ((size_t)c->size - 1) * sizeof *s->req);
+        SCORR_REQUIRE(s->stage && s->req && (dtype != SCORR_SUM_BF16 || s->half), SCORR_ENOMEM,
+                      "cannot allocate %.1f MiB for a gradient exchange",
+                      (double)(((size_t)c->size - 1) * blk * esz +
+                               (s->half ? max_n * 2 : 0)) / (1 << 20));
+    }
+    *out = s;
+    s = NULL;
+done:
+    scorr_comm_sum_free(s);
+    return err;
+}
+
+void scorr_comm_sum_free(struct scorr_sum *s)
+{
+    if (!s) return;
+    if (s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
+    free(s->stage);
+    free(s->half);
+    free(s->req);
+    free(s);
+}
+
+/* Post the receives and sends of one phase: in the reduce-scatter, block p of
+ * my buffer goes to rank p and every peer's block `rank` comes to the stage;
+ * in the all-gather, my summed block goes to every peer and theirs come home. */
+static int sum_post(struct scorr_sum *s, int gather)
+{
+    int err = 0;
+    const int bf = s->dtype == SCORR_SUM_BF16;
+    const MPI_Datatype t = bf ? MPI_UINT16_T : MPI_FLOAT;
+    const size_t esz = bf ? sizeof(uint16_t) : sizeof(float);
+    char *base = bf ? (char *)s->half : (char *)s->buf;
+    const size_t blk = (s->max_n + (size_t)s->size - 1) / (size_t)s->size;
+    const size_t mylo = block_lo(s->n, s->rank, s->size);
+    const int mycount = (int)(block_lo(s->n, s->rank + 1, s->size) - mylo);
+    s->nreq = 0;
+    for (int k = 1; k < s->size; k++) {
+        /* peers in a rotated order so that not every rank talks to rank 0 first */
+        const int p = (s->rank + k) % s->size;
+        const size_t plo = block_lo(s->n, p, s->size);
+        const int pcount = (int)(block_lo(s->n, p + 1, s->size) - plo);
+        if (!gather) {
+            char *slot = (char *)s->stage + (size_t)(p < s->rank ? p : p - 1) * blk * esz;
+            MPI_TRY(MPI_Irecv(slot, mycount, t, p, 0, s->comm, &s->req[s->nreq++]));
+            MPI_TRY(MPI_Isend(base + plo * esz, pcount, t, p, 0, s->comm, &s->req[s->nreq++]));
+        } else {
+            MPI_TRY(MPI_Irecv(base + plo * esz, pcount, t, p, 1, s->comm, &s->req[s->nreq++]));
+            MPI_TRY(MPI_Isend(base + mylo * esz, mycount, t, p, 1, s->comm, &s->req[s->nreq++]));
+        }
+    }
+done:
+    return err;
+}
+
+/* My block, summed over ranks in rank order (comm.h): acc = x_0, then
+ * acc += x_1, x_2, ... (one pass per rank, so it vectorises). */
+static void sum_block(struct scorr_sum *s)
+{
+    const size_t blk = (s->max_n + (size_t)s->size - 1) / (size_t)s->size;
+    const size_t lo = block_lo(s->n, s->rank, s->size);
+    const size_t cnt = block_lo(s->n, s->rank + 1, s->size) - lo;
+    float *out = s->buf + lo;
+    if (s->dtype == SCORR_SUM_F32) {
+        /* out holds my own values, the stage the peers' in rank order */
+        float *st = s->stage;
+        float *acc = s->rank == 0 ? out : st;
+        for (int p = 1; p < s->size; p++) {
+            const float *x = p == s->rank ? out : st + (size_t)(p < s->rank ? p : p - 1) * blk;
+            for (size_t i = 0; i < cnt; i++) acc[i] += x[i];
+        }
+        if (acc != out) memcpy(out, acc, cnt * sizeof *out);
+    } else {
+        /* out (my fp32 values, already rounded into half) is the accumulator */
+        const uint16_t *st = s->stage;
+        uint16_t *mine = s->half + lo;
+        for (int p = 0; p < s->size; p++) {
+            const uint16_t *x = p == s->rank ? mine : st + (size_t)(p < s->rank ? p : p - 1) * blk;
+            if (p == 0)
+                for (size_t i = 0; i < cnt; i++) out[i] = scorr_bf16_to_f32(x[i]);
+            else
+                for (size_t i = 0; i < cnt; i++) out[i] += scorr_bf16_to_f32(x[i]);
+        }
+        for (size_t i = 0; i < cnt; i++) mine[i] = scorr_f32_to_bf16(out[i]);
+    }
+}
+
+int scorr_comm_sum_start(struct scorr_sum *s, float *buf, size_t n)
+{
+    int err = 0;
+    SCORR_REQUIRE(s->state == SUM_IDLE && n <= s->max_n, SCORR_EINTERNAL,
+                  "sum_start: state %d, %zu floats for an object of %zu", s->state, n, s->max_n);
+    if (s->size == 1 || n == 0) return 0;
+    s->buf = buf;
+    s->n = n;
+    if (s->dtype == SCORR_SUM_BF16)
+        for (size_t i = 0; i < n; i++) s->half[i] = scorr_f32_to_bf16(buf[i]);
+    s->state = SUM_SCATTER;
+    SCORR_TRY(sum_post(s, 0));
+done:
+    return err;
+}
+
+int scorr_comm_sum_test(struct scorr_sum *s, int *done)
+{
+    int err = 0, flag = 0;
+    *done = 1;
+    if (s->state == SUM_IDLE) return 0;
+    *done = 0;
+    MPI_TRY(MPI_Testall(s->nreq, s->req, &flag, MPI_STATUSES_IGNORE));
+    if (!flag) return 0;
+    if (s->state == SUM_SCATTER) {
+        /* every block I sent is gone, so the gather may overwrite them */
+        sum_block(s);
+        s->state = SUM_GATHER;
+        SCORR_TRY(sum_post(s, 1));
+        MPI_TRY(MPI_Testall(s->nreq, s->req, &flag, MPI_STATUSES_IGNORE));
+        if (!flag) return 0;
+    }
+    if (s->dtype == SCORR_SUM_BF16)
+        for (size_t i = 0; i < s->n; i++) s->buf[i] = scorr_bf16_to_f32(s->half[i]);
+    s->state = SUM_IDLE;
+    *done = 1;
+done:
+    return err;
+}
+
+int scorr_comm_sum_wait(struct scorr_sum *s)
+{
+    int err = 0, done = 0;
+    while (s->state != SUM_IDLE) {
+        if (s->state == SUM_SCATTER) MPI_TRY(MPI_Waitall(s->nreq, s->req, MPI_STATUSES_IGNORE));
+        SCORR_TRY(scorr_comm_sum_test(s, &done));
+        if (!done) MPI_TRY(MPI_Waitall(s->nreq, s->req, MPI_STATUSES_IGNORE));
+    }
+done:
     return err;
 }

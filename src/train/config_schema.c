@@ -204,7 +204,7 @@ const struct cfg_key scorr_cfg_table[] = {
      "eta_min of the cosine schedule. Not above optim.lr; a backbone rate below it anneals "
      "up towards it, as torch does."},
 
-    {"train", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "Length and batch."},
+    {"train", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "Length, batch and the gradient exchange over ranks."},
     {"train.epochs", CT_INT, F(train.epochs), 0, 0, CF_RESUME, 1, UNB, 0, NULL, "50",
      "Number of epochs. 50 for SPair-71k (the official script's stated value; its released "
      "command trains 150, docs/training.md), 150 for PF-PASCAL."},
@@ -212,6 +212,16 @@ const struct cfg_key scorr_cfg_table[] = {
      "Global batch in pairs. Split across the ranks of a data-parallel group."},
     {"train.max_steps_per_epoch", CT_INT, F(train.max_steps_per_epoch), 0, 0, CF_NONE, 1, UNB,
      0, NULL, "none", "Cap on optimiser steps per epoch. For quick runs; none: the whole split."},
+    {"train.bucket_mb", CT_FLOAT, F(train.bucket_mb), 0, 0, CF_RESUME, 0, 4096, 0, NULL, "25.0",
+     "Gradient bucket size in MiB for the exchange over the ranks of a group. Buckets are "
+     "cut in backward order and each one's sum starts as soon as its gradients are final, "
+     "overlapping the rest of the backward; 0: one exchange after the backward. The sums do "
+     "not depend on it (rank order per element; docs/performance.md)."},
+    {"train.allreduce_dtype", CT_ENUM, F(train.allreduce_dtype), 0, 0, 0, 0, 0, 0, "fp32|bf16",
+     "fp32",
+     "Number format of the gradient exchange. fp32: exact fp32 sums in rank order; bf16: each "
+     "rank's gradient and each summed block rounded to bf16 (half the bytes; the sum itself in "
+     "fp32), relative error up to about 2^-7 of the sum of magnitudes."},
 
     {"validation", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
      "Validation after training epochs."},

@@ -205,12 +205,14 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
             scorr_epe_backward(n->dflow, n->flow, n->target, n->keep_mask, t->lambda,
                                (double)num_keep[k], &fs);
         scorr_model_zero_grad(n->model);
+        /* the gradient sum over the group starts inside the backward
+         * (bucket by bucket, train.bucket_mb) and ends here */
+        if (t->group_size > 1) grad_sync_begin(&n->sync, n->model);
         scorr_model_backward(n->model, n->dflow);
         if (t->group_size > 1) {
-            double c0 = scorr_now();
-            for (int s = 0; s < n->nspans; s++)
-                SCORR_TRY(scorr_comm_sum_f32(t->group, grads + n->spans[s].off, n->spans[s].len));
-            t->t_comm += scorr_now() - c0;
+            SCORR_TRY(grad_sync_finish(&n->sync));
+            t->t_comm += n->sync.t_exposed;
+            t->t_grad_exposed += n->sync.t_exposed;
         }
         if (t->dump_grads && t->run_steps == 0 && n->id == 0) {
             int local = t->group_rank == 0 ? scorr_weights_save(t->dump_grads, tab, grads, "grads") : 0;

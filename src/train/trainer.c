@@ -174,6 +174,7 @@ static void free_net(struct train_net *n)
     scorr_aligned_free(n->keep);
     scorr_aligned_free(n->keep_mask);
     free(n->spans);
+    grad_sync_free(&n->sync);
     memset(n, 0, sizeof *n);
 }
 
@@ -483,6 +484,17 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     t->partner = t->mt_split ? (t->world_rank + t->world_size / 2) % t->world_size : t->world_rank;
     local = setup_local(t);
     SCORR_TRY(scorr_comm_agree(world, local));
+    /* the gradient exchange (collective over the group: after the agreement) */
+    if (t->group_size > 1) {
+        for (int k = 0; k < t->n_nets && !local; k++)
+            local = grad_sync_init(&t->nets[k].sync, t->group,
+                                   scorr_model_grads(t->nets[k].model), t->nets[k].spans,
+                                   t->nets[k].nspans, t->cfg.train.bucket_mb,
+                                   t->cfg.train.allreduce_dtype == SCORR_ALLREDUCE_BF16
+                                       ? SCORR_SUM_BF16
+                                       : SCORR_SUM_F32);
+        SCORR_TRY(scorr_comm_agree(world, local));
+    }
 
     /* 3. Resume if the output folder has a checkpoint. */
     SCORR_TRY(train_try_resume(t, &resumed));

@@ -9,6 +9,7 @@
 
 #include "scorr/batchnorm.h"
 #include "scorr/checkpoint.h"
+#include "scorr/comm.h"
 #include "scorr/config.h"
 #include "scorr/loader.h"
 #include "scorr/model.h"
@@ -18,6 +19,39 @@
 #include "scorr/select.h"
 
 struct scorr_comm;
+struct scorr_sum;
+
+/* A part of the flat gradient buffer, in floats. */
+struct grad_span { size_t off, len; };
+
+/* grad_sync.c: the gradient sum of one network over its group, started
+ * bucket by bucket from the model's backward hook so it overlaps the rest
+ * of the backward. */
+struct grad_sync {
+    float *grads;
+    struct grad_span *buckets;  /* backward order: top of the buffer first */
+    int nbuckets;
+    int overlap;                /* 0: train.bucket_mb 0, everything after the backward */
+    struct scorr_sum *slots[4]; /* sums in flight, bucket k in slot k % nslots */
+    int nslots;
+    /* this step */
+    size_t ready;               /* floats at offsets >= ready are final */
+    int next_start, next_done;  /* buckets started; buckets finished (a prefix) */
+    int err;                    /* first error met inside the hook */
+    double t_exposed;           /* seconds the backward spent in the exchange, and after it */
+};
+
+/* Buckets of at most bucket_mb MiB (0: after the backward, in pieces of 64
+ * MiB) over the spans, and their exchange objects. Collective over group. */
+int grad_sync_init(struct grad_sync *gs, const struct scorr_comm *group, float *grads,
+                   const struct grad_span *spans, int nspans, double bucket_mb,
+                   enum scorr_sum_dtype dtype);
+void grad_sync_free(struct grad_sync *gs);
+/* Before the backward: install the hook on m (none when not overlapping). Local. */
+void grad_sync_begin(struct grad_sync *gs, struct scorr_model *m);
+/* After the backward: start what is left and wait for every bucket.
+ * Collective over the group. */
+int grad_sync_finish(struct grad_sync *gs);
 
 /* One network being trained in this process. */
 struct train_net {
@@ -43,8 +77,9 @@ struct train_net {
     /* the spans of the flat gradient buffer summed over the group each step:
      * the trained weights, neighbours closer than 64 Ki floats merged (a
      * frozen backbone is not sent; interleaved batch-norm buffers are) */
-    struct grad_span { size_t off, len; } *spans;
+    struct grad_span *spans;
     int nspans;
+    struct grad_sync sync;     /* when the group has more than one rank */
 };
 
 struct trainer {
@@ -92,6 +127,7 @@ struct trainer {
     FILE *steps_csv, *epochs_csv;
     struct scorr_progress progress;
     double t_start, t_compute, t_comm;
+    double t_grad_exposed;      /* part of t_comm: the gradient exchange not hidden by the backward */
     /* wall time of the training steps of this run (load + step), the run's
      * first step left out (oneDNN kernel generation, first touch) */
     double t_steps;

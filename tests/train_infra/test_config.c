@@ -189,6 +189,8 @@ static const char *const all_keys[][2] = {
     {"train.epochs", "7"},
     {"train.batch_size", "3"},
     {"train.max_steps_per_epoch", "11"},
+    {"train.bucket_mb", "0.5"},
+    {"train.allreduce_dtype", "bf16"},
     {"validation.split", "test"},
     {"validation.alpha", "0.05"},
     {"validation.threshold", "kpsbox"},
