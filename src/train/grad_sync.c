@@ -120,7 +120,9 @@ static void hook(void *ctx, size_t lo, size_t hi)
     if (gs->err) return;
     const double t0 = scorr_now();
     if (lo < gs->ready) gs->ready = lo;
+    const int before = gs->next_start;
     gs->err = advance(gs);
+    gs->started_early += gs->next_start - before;
     gs->t_exposed += scorr_now() - t0;
 }
 
@@ -130,6 +132,7 @@ void grad_sync_begin(struct grad_sync *gs, struct scorr_model *m)
     gs->next_start = gs->next_done = 0;
     gs->err = 0;
     gs->t_exposed = 0;
+    gs->started_early = 0;
     scorr_model_set_grad_hook(m, gs->overlap && gs->nbuckets ? hook : NULL, gs);
 }
 

@@ -213,6 +213,10 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
             SCORR_TRY(grad_sync_finish(&n->sync));
             t->t_comm += n->sync.t_exposed;
             t->t_grad_exposed += n->sync.t_exposed;
+            if (t->run_steps == 0 && k == 0)
+                scorr_info("gradient exchange: %d bucket(s), %d started during the backward, "
+                           "%.3f s not hidden by it (first step)",
+                           n->sync.nbuckets, n->sync.started_early, n->sync.t_exposed);
         }
         if (t->dump_grads && t->run_steps == 0 && n->id == 0) {
             int local = t->group_rank == 0 ? scorr_weights_save(t->dump_grads, tab, grads, "grads") : 0;

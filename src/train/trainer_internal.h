@@ -38,6 +38,7 @@ struct grad_sync {
     size_t ready;               /* floats at offsets >= ready are final */
     int next_start, next_done;  /* buckets started; buckets finished (a prefix) */
     int err;                    /* first error met inside the hook */
+    int started_early;          /* buckets started from the hook, before the backward ended */
     double t_exposed;           /* seconds the backward spent in the exchange, and after it */
 };
 
