@@ -176,9 +176,12 @@ int train_output_summary(struct trainer *t, int finished, double seconds)
         const double sps = t->t_steps / (double)t->steps_timed;
         cJSON_AddNumberToObject(j, "step_seconds", sps);
         cJSON_AddNumberToObject(j, "pairs_per_second", t->cfg.train.batch_size / sps);
+        /* the gradient exchange the backward did not hide, per step (0 at one rank) */
+        cJSON_AddNumberToObject(j, "grad_exposed_seconds", t->t_grad_timed / (double)t->steps_timed);
     } else {
         cJSON_AddNullToObject(j, "step_seconds");
         cJSON_AddNullToObject(j, "pairs_per_second");
+        cJSON_AddNullToObject(j, "grad_exposed_seconds");
     }
     text = cJSON_Print(j);
     SCORR_REQUIRE(text, SCORR_ENOMEM, "out of memory writing the summary");

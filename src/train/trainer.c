@@ -381,9 +381,11 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
             const double ts = scorr_now();
             int local = scorr_loader_load_step(t->loader, t->epoch, t->step_in_epoch, &b);
             SCORR_TRY(scorr_comm_agree(t->world, local));
+            const double ge = t->t_grad_exposed;
             SCORR_TRY(train_step(t, b));
             if (t->run_steps > 0) {
                 t->t_steps += scorr_now() - ts;
+                t->t_grad_timed += t->t_grad_exposed - ge;
                 t->steps_timed++;
             }
             t->step_in_epoch++;

@@ -133,6 +133,7 @@ struct trainer {
      * first step left out (oneDNN kernel generation, first touch) */
     double t_steps;
     int64_t steps_timed;
+    double t_grad_timed;         /* t_grad_exposed of those steps */
     const char *dump_grads;      /* see scorr_train_options */
     /* a NaN or Inf in this process's gradients or updated weights (the
      * message; "" = none), agreed on at the step's end */
