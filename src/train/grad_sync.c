@@ -91,23 +91,36 @@ done:
     return err;
 }
 
-/* Start every bucket that lies wholly at or above gs->ready (a free slot is
- * made by waiting for the oldest sum), then let the ones in flight move. */
-static int advance(struct grad_sync *gs)
+/* Let the sums in flight move, then start every bucket that lies wholly at
+ * or above gs->ready while a slot is free. With `block` (after the
+ * backward) a slot is freed by waiting for the oldest sum; inside the
+ * backward never: a peer may be held in one of the backward's own
+ * collectives (synchronised batch norm) until this rank gets there, and
+ * it finishes its part of our sum only in its own hook calls. A bucket
+ * uses slot (index % slots) on every rank, and a rank starts it only after
+ * its own part of the slot's previous bucket is done, so messages on a
+ * slot's communicator match in bucket order whenever each rank starts it. */
+static int advance(struct grad_sync *gs, int block)
 {
     int err = 0;
-    while (gs->next_start < gs->nbuckets && gs->buckets[gs->next_start].off >= gs->ready) {
-        if (gs->next_start - gs->next_done == gs->nslots) SCORR_TRY(finish_oldest(gs));
-        const struct grad_span *b = &gs->buckets[gs->next_start];
-        SCORR_TRY(scorr_comm_sum_start(gs->slots[gs->next_start % gs->nslots], gs->grads + b->off,
-                                       b->len));
-        gs->next_start++;
-    }
-    /* sums in flight, oldest first; finished ones at the front retire */
     for (int k = gs->next_done; k < gs->next_start; k++) {
         int done = 0;
         SCORR_TRY(scorr_comm_sum_test(gs->slots[k % gs->nslots], &done));
         if (done && k == gs->next_done) gs->next_done++;
+    }
+    while (gs->next_start < gs->nbuckets && gs->buckets[gs->next_start].off >= gs->ready) {
+        if (gs->next_start - gs->next_done == gs->nslots) {
+            if (!block) break;
+            SCORR_TRY(finish_oldest(gs));
+        }
+        const struct grad_span *b = &gs->buckets[gs->next_start];
+        SCORR_TRY(scorr_comm_sum_start(gs->slots[gs->next_start % gs->nslots], gs->grads + b->off,
+                                       b->len));
+        gs->next_start++;
+        /* a first move for the new one (its sends are posted; this lets
+         * eager ones go and the peers' ready-to-send requests be answered) */
+        int done = 0;
+        SCORR_TRY(scorr_comm_sum_test(gs->slots[(gs->next_start - 1) % gs->nslots], &done));
     }
 done:
     return err;
@@ -121,7 +134,7 @@ static void hook(void *ctx, size_t lo, size_t hi)
     const double t0 = scorr_now();
     if (lo < gs->ready) gs->ready = lo;
     const int before = gs->next_start;
-    gs->err = advance(gs);
+    gs->err = advance(gs, 0);
     gs->started_early += gs->next_start - before;
     gs->t_exposed += scorr_now() - t0;
 }
@@ -142,7 +155,7 @@ int grad_sync_finish(struct grad_sync *gs)
     const double t0 = scorr_now();
     SCORR_TRY(gs->err);
     gs->ready = 0;
-    SCORR_TRY(advance(gs));
+    SCORR_TRY(advance(gs, 1));
     while (gs->next_done < gs->next_start) SCORR_TRY(finish_oldest(gs));
 done:
     gs->t_exposed += scorr_now() - t0;
