@@ -8,10 +8,14 @@
  *   - the same for 0 and 0.002 with a frozen backbone (only the head is sent);
  *   - buckets were started inside the backward (the trainer's first-step
  *     line), none with bucket_mb 0;
- *   - train.allreduce_dtype bf16 differs from fp32 (it was applied) by at
- *     most 2^-7 of each tensor's largest gradient (the exchange's bound,
- *     scorr/comm.h, is 2^-8 (2 + 2^-8) of the sum of magnitudes per element;
- *     the test on exact values is test_core_comm_sum).
+ *   - train.allreduce_dtype bf16 differs from fp32 (so it was applied) by at
+ *     most 2^-5 of each tensor's largest summed gradient. The exchange's
+ *     bound (scorr/comm.h) is 2^-8 (2 + 2^-8) of sum_r |g_r| per element,
+ *     which the dump cannot give (it holds the sums only): where the ranks'
+ *     gradients cancel, sum_r |g_r| exceeds the tensor's largest |sum| (2
+ *     ranks measured 0.63-0.68 %, 4 ranks 0.57-0.97 %), so here 2^-5 is a sanity
+ *     bound (a lost rank or a wrong scale gives O(1)); the exact check of the
+ *     bound is test_core_comm_sum.
  * Arguments: BIN_DIR MPIEXEC. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -125,8 +129,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "np%d_bf16", nps[i]);
         step(name, nps[i], "0.05", "bf16", 0);
         double d = diff(ref, name, 1);
-        CHECK(d > 0 && d <= 0x1p-7, "%d ranks: bf16 exchange differs from fp32 by %g (want "
-              "(0, 2^-7])", nps[i], d);
+        CHECK(d > 0 && d <= 0x1p-5, "%d ranks: bf16 exchange differs from fp32 by %g (want "
+              "(0, 2^-5])", nps[i], d);
     }
     /* the comparison can fail: 2 and 4 ranks sum in other orders */
     CHECK(diff("np2_full_b0", "np4_full_b0", 0) > 0, "2 and 4 ranks give the same bits");
