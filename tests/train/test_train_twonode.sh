@@ -1,0 +1,205 @@
+#!/bin/bash
+# Two "nodes" on one machine (/work/shared/ENVIRONMENT.md): two network
+# namespaces joined to a bridge by veth pairs, Open MPI over TCP between
+# them, its daemons started in each namespace by an rsh agent. Checks:
+#  (a) a 2-rank run across the two nodes ends with exactly (bitwise) the
+#      weights of a 2-rank run on one node;
+#  (b) cutting one node's link (ip link set <veth> down) mid-run ends the job
+#      within train.stall_timeout (plus a margin) with exit status 75; the
+#      last checkpoint is intact; with the link up again the same command
+#      resumes and finishes with exactly the weights of (a).
+# Needs root and network namespaces: exit 77 (ctest SKIP) with the reason
+# otherwise. Everything it creates is named scorrt-<pid>/st<pid>* and removed
+# on exit (trap), also on failure.
+#
+#   test_train_twonode.sh BIN_DIR MPIEXEC
+set -u
+BIN=${1:?usage: test_train_twonode.sh BIN_DIR MPIEXEC}
+MPI=${2:?usage: test_train_twonode.sh BIN_DIR MPIEXEC}
+SKIP=77
+TIMEOUT=6   # train.stall_timeout
+MARGIN=25   # the abort's own start-up, mpirun's teardown, a loaded machine
+T0=$(date +%s)
+
+skip() { echo "SKIP test_train_twonode: $*"; exit $SKIP; }
+fail() { echo "FAIL test_train_twonode: $*" >&2; exit 1; }
+say() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+command -v ip > /dev/null || skip "the ip command (iproute2) is missing"
+command -v h5diff > /dev/null || skip "h5diff (hdf5-tools) is missing"
+
+# Unique names and a /24 of our own: interface names stay within 15 bytes.
+ID=$$
+NS1=scorrt-$ID-n1
+NS2=scorrt-$ID-n2
+BR=st${ID}br
+NET=10.$((200 + ID % 50)).$((ID / 50 % 250 + 1))
+WORK=$(mktemp -d /tmp/scorr_test_twonode.XXXXXX)
+MPID=
+cleanup() {
+  if [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null; then kill -KILL "$MPID" 2>/dev/null; fi
+  for ns in "$NS1" "$NS2"; do
+    # processes left in our namespaces (a rank cut off from mpirun)
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+  done
+  ip link del "st${ID}h1" 2>/dev/null
+  ip link del "st${ID}h2" 2>/dev/null
+  ip link del "$BR" 2>/dev/null
+  if [ -z "${SCORR_KEEP_TMP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+trap cleanup EXIT
+
+ip netns add "$NS1" 2> "$WORK/netns.err" ||
+  skip "cannot create a network namespace here ($(head -1 "$WORK/netns.err")); a container without CAP_SYS_ADMIN?"
+ip netns add "$NS2" || fail "ip netns add $NS2"
+ip link add "$BR" type bridge || fail "ip link add $BR type bridge"
+ip addr add "$NET.1/24" dev "$BR" && ip link set "$BR" up || fail "bridge $BR up"
+for i in 1 2; do
+  ns=scorrt-$ID-n$i
+  ip link add "st${ID}h$i" type veth peer name "st${ID}n$i" || fail "veth pair $i"
+  ip link set "st${ID}n$i" netns "$ns" || fail "veth into $ns"
+  ip link set "st${ID}h$i" master "$BR" && ip link set "st${ID}h$i" up || fail "veth $i on the bridge"
+  ip -n "$ns" addr add "$NET.$((i + 1))/24" dev "st${ID}n$i" || fail "address in $ns"
+  ip -n "$ns" link set "st${ID}n$i" up && ip -n "$ns" link set lo up || fail "links up in $ns"
+done
+link_up() { # wait until a host-side veth forwards again
+  for _ in $(seq 1 50); do
+    ip -br link show "$1" | grep -q ' UP ' && return 0
+    sleep 0.1
+  done
+  return 1
+}
+link_up "st${ID}h1" && link_up "st${ID}h2" || fail "the veth links did not come up"
+say "namespaces $NS1 ($NET.2) and $NS2 ($NET.3) on bridge $BR ($NET.1)"
+
+# The rsh agent: the "host" is the node's address; it starts Open MPI's
+# daemon in that node's namespace. Like ssh with ServerAliveInterval=1 and
+# ServerAliveCountMax=$ALIVE, it ends the session (exit 255) when the node is
+# unreachable that long: mpirun waits for every daemon it started and only a
+# launcher that gives up (ssh keepalive; srun once SLURM marks the node down)
+# tells it a daemon is gone; TCP alone takes about 15 minutes. ALIVE is longer
+# than the stall timeout, as ssh's or SLURM's would be, so the watchdog acts first.
+ALIVE=$((TIMEOUT + 4))
+cat > "$WORK/nsagent.sh" <<EOF
+#!/bin/bash
+h=\$1; shift
+case \$h in
+  $NET.2) ns=$NS1 dev=st${ID}n1 ;;
+  $NET.3) ns=$NS2 dev=st${ID}n2 ;;
+  *) echo "nsagent: unknown host \$h" >&2; exit 1 ;;
+esac
+ip netns exec "\$ns" /bin/sh -c "\$*" &
+pid=\$!
+trap 'kill \$pid 2>/dev/null' TERM INT HUP
+down=0
+while kill -0 \$pid 2>/dev/null; do
+  # the node's own end of its link: LOWERLAYERDOWN when the host side is down
+  state=\$(ip -n "\$ns" -br link show dev "\$dev" 2>/dev/null | awk '{print \$2}')
+  if [ "\$state" = UP ]; then down=0; else down=\$((down + 1)); fi
+  if [ \$down -ge $ALIVE ]; then
+    echo "nsagent: \$h unreachable for $ALIVE s: ending the session (as ssh -o ServerAliveCountMax would)" >&2
+    kill -KILL \$pid 2>/dev/null
+    exit 255
+  fi
+  sleep 1
+done
+wait \$pid
+EOF
+chmod +x "$WORK/nsagent.sh"
+ACROSS=("$MPI" --host "$NET.2:1,$NET.3:1" -np 2 --mca plm_rsh_agent "$WORK/nsagent.sh"
+        --mca btl tcp,self --mca btl_tcp_if_include "$NET.0/24" --mca oob_tcp_if_include "$NET.0/24")
+
+cd "$WORK" || fail "cd $WORK"
+"$BIN/scorr_synth" --size 64 --pairs 48,8,8 --images-per-category 12 --seed 3 data.h5 \
+  > synth.log 2>&1 || { cat synth.log; fail "scorr_synth failed"; }
+cfg() { # name
+  cat > "$1.yaml" <<EOF
+name: $1
+output: $WORK/$1
+seed: 5
+variant: baseline
+data: {file: $WORK/data.h5, image_size: 64, augment: false}
+model:
+  backbone: {depth: 18, width: 8, batchnorm: frozen}
+  sce: {kernel: 3, channels: 16}
+  upsample: 4
+train: {epochs: 4, batch_size: 8, stall_timeout: $TIMEOUT}
+validation: {every_epochs: 100}
+checkpoint: {every_steps: 2, keep_last: 2}
+log: {every_steps: 1}
+EOF
+}
+last_ckpt() { ls "$1"/checkpoints/step_*.h5 2>/dev/null | tail -1; }
+same_weights() { # run_a run_b
+  local a b
+  a=$(last_ckpt "$1") b=$(last_ckpt "$2")
+  [ -n "$a" ] && [ -n "$b" ] || return 1
+  [ "$(basename "$a")" = "$(basename "$b")" ] || { echo "last checkpoints differ: $a $b"; return 1; }
+  h5diff "$a" "$b" /params /params > /dev/null
+}
+
+# (a) one node, then across two
+cfg local
+OMPI_MCA_btl=self,vader "$MPI" -np 2 "$BIN/scorr_train" local.yaml > local.log 2>&1 ||
+  { cat local.log; fail "the 2-rank run on one node failed"; }
+cfg across
+"${ACROSS[@]}" "$BIN/scorr_train" across.yaml > across.log 2>&1 ||
+  { cat across.log; fail "the 2-rank run across the two nodes failed"; }
+grep -q '2 ranks' across.log || { cat across.log; fail "the run across nodes did not run on 2 ranks"; }
+same_weights local across || fail "(a) the run across two nodes differs from the run on one node"
+say "(a) 2 ranks across two nodes = 2 ranks on one node, bitwise ($(basename "$(last_ckpt across)"))"
+
+# (b) cut node 2's link mid-run
+cfg cut
+"${ACROSS[@]}" "$BIN/scorr_train" cut.yaml > cut1.log 2>&1 &
+MPID=$!
+rows=0
+for _ in $(seq 1 600); do
+  rows=$(($(cat cut/steps.csv 2>/dev/null | wc -l) - 1))
+  [ "$rows" -ge 5 ] && break
+  kill -0 "$MPID" 2>/dev/null || { cat cut1.log; fail "the run ended before the cut"; }
+  sleep 0.1
+done
+[ "$rows" -ge 5 ] || { cat cut1.log; fail "no 5 steps within 60 s"; }
+t_cut=$(date +%s.%N)
+ip link set "st${ID}h2" down || fail "ip link set st${ID}h2 down"
+say "cut node 2 (st${ID}h2 down) after $rows steps"
+for _ in $(seq 1 $(( (TIMEOUT + MARGIN + 30) * 10 ))); do
+  kill -0 "$MPID" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$MPID" 2>/dev/null; then
+  cat cut1.log
+  fail "(b) the job still runs $((TIMEOUT + MARGIN + 30)) s after the cut"
+fi
+wait "$MPID"
+rc=$?
+MPID=
+elapsed=$(awk -v a="$t_cut" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+cat cut1.log
+say "(b) job ended ${elapsed} s after the cut, exit $rc"
+[ "$rc" -eq 75 ] || fail "(b) exit status $rc after the cut, expected 75 (stalled)"
+awk -v e="$elapsed" -v l=$((TIMEOUT + MARGIN)) 'BEGIN { exit !(e <= l) }' ||
+  fail "(b) the job took ${elapsed} s to end, more than train.stall_timeout $TIMEOUT + $MARGIN s"
+grep -q "scorr watchdog \[rank [01] of 2.*waiting in '" cut1.log || fail "(b) no watchdog message"
+ck=$(last_ckpt cut)
+[ -n "$ck" ] || fail "(b) no checkpoint left after the cut"
+h5dump -A "$ck" > /dev/null 2>&1 || fail "(b) the last checkpoint $ck is unreadable"
+h5diff "$ck" "$ck" /params /params > /dev/null || fail "(b) cannot read the weights of $ck"
+say "(b) last checkpoint $(basename "$ck") intact"
+# processes cut off on node 2 may linger until their own watchdog; none may stay
+for _ in $(seq 1 $(( (TIMEOUT + MARGIN) * 10 ))); do
+  [ -z "$(ip netns pids "$NS2")" ] && break
+  sleep 0.1
+done
+[ -z "$(ip netns pids "$NS2")" ] || fail "(b) processes still alive on the cut node: $(ip netns pids "$NS2" | tr '\n' ' ')"
+
+ip link set "st${ID}h2" up || fail "ip link set st${ID}h2 up"
+link_up "st${ID}h2" || fail "st${ID}h2 did not come up again"
+"${ACROSS[@]}" "$BIN/scorr_train" cut.yaml > cut2.log 2>&1 || { cat cut2.log; fail "(b) the rerun failed"; }
+grep -q 'resuming from' cut2.log || { cat cut2.log; fail "(b) the rerun did not resume"; }
+same_weights local cut || fail "(b) the resumed run differs from the uninterrupted one"
+say "(b) resumed across the nodes and finished bitwise identical to the uninterrupted run"
+say "PASS"
