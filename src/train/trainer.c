@@ -383,6 +383,7 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
             const double ts = scorr_now();
             scorr_watchdog_phase("loading the batch");
             int local = scorr_loader_load_step(t->loader, t->epoch, t->step_in_epoch, &b);
+            scorr_watchdog_phase("agreeing every rank loaded its batch");
             SCORR_TRY(scorr_comm_agree(t->world, local));
             const double ge = t->t_grad_exposed;
             SCORR_TRY(train_step(t, b));

@@ -10,7 +10,7 @@
 set -u
 BIN=${1:?usage: test_train_stall.sh BIN_DIR MPIEXEC}
 MPI=${2:?usage: test_train_stall.sh BIN_DIR MPIEXEC}
-TIMEOUT=6   # train.stall_timeout
+TIMEOUT=8   # train.stall_timeout
 MARGIN=20   # start-up of the abort, mpirun's teardown, a loaded machine
 T0=$(date +%s)
 

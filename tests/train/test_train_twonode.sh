@@ -8,6 +8,7 @@
 #      within train.stall_timeout (plus a margin) with exit status 75; the
 #      last checkpoint is intact; with the link up again the same command
 #      resumes and finishes with exactly the weights of (a).
+# mpirun itself runs in a third namespace (a login node).
 # Needs root and network namespaces: exit 77 (ctest SKIP) with the reason
 # otherwise. Everything it creates is named scorrt-<pid>/st<pid>* and removed
 # on exit (trap), also on failure.
@@ -17,7 +18,7 @@ set -u
 BIN=${1:?usage: test_train_twonode.sh BIN_DIR MPIEXEC}
 MPI=${2:?usage: test_train_twonode.sh BIN_DIR MPIEXEC}
 SKIP=77
-TIMEOUT=6   # train.stall_timeout
+TIMEOUT=8   # train.stall_timeout of the run that is cut
 MARGIN=25   # the abort's own start-up, mpirun's teardown, a loaded machine
 T0=$(date +%s)
 
@@ -33,19 +34,21 @@ command -v h5diff > /dev/null || skip "h5diff (hdf5-tools) is missing"
 ID=$$
 NS1=scorrt-$ID-n1
 NS2=scorrt-$ID-n2
+NS0=scorrt-$ID-n0
 BR=st${ID}br
 NET=10.$((200 + ID % 50)).$((ID / 50 % 250 + 1))
 WORK=$(mktemp -d /tmp/scorr_test_twonode.XXXXXX)
 MPID=
 cleanup() {
   if [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null; then kill -KILL "$MPID" 2>/dev/null; fi
-  for ns in "$NS1" "$NS2"; do
+  for ns in "$NS0" "$NS1" "$NS2"; do
     # processes left in our namespaces (a rank cut off from mpirun)
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
   done
   ip link del "st${ID}h1" 2>/dev/null
   ip link del "st${ID}h2" 2>/dev/null
+  ip link del "st${ID}h0" 2>/dev/null
   ip link del "$BR" 2>/dev/null
   if [ -z "${SCORR_KEEP_TMP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
@@ -54,15 +57,17 @@ trap cleanup EXIT
 ip netns add "$NS1" 2> "$WORK/netns.err" ||
   skip "cannot create a network namespace here ($(head -1 "$WORK/netns.err")); a container without CAP_SYS_ADMIN?"
 ip netns add "$NS2" || fail "ip netns add $NS2"
+ip netns add "$NS0" || fail "ip netns add $NS0"
 ip link add "$BR" type bridge || fail "ip link add $BR type bridge"
 ip addr add "$NET.1/24" dev "$BR" && ip link set "$BR" up || fail "bridge $BR up"
-for i in 1 2; do
+for i in 0 1 2; do
   ns=scorrt-$ID-n$i
   ip link add "st${ID}h$i" type veth peer name "st${ID}n$i" || fail "veth pair $i"
   ip link set "st${ID}n$i" netns "$ns" || fail "veth into $ns"
   ip link set "st${ID}h$i" master "$BR" && ip link set "st${ID}h$i" up || fail "veth $i on the bridge"
-  ip -n "$ns" addr add "$NET.$((i + 1))/24" dev "st${ID}n$i" || fail "address in $ns"
+  ip -n "$ns" addr add "$NET.$((i == 0 ? 4 : i + 1))/24" dev "st${ID}n$i" || fail "address in $ns"
   ip -n "$ns" link set "st${ID}n$i" up && ip -n "$ns" link set lo up || fail "links up in $ns"
+  ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_retries2=3 || fail "tcp_retries2 in $ns"
 done
 link_up() { # wait until a host-side veth forwards again
   for _ in $(seq 1 50); do
@@ -71,50 +76,33 @@ link_up() { # wait until a host-side veth forwards again
   done
   return 1
 }
-link_up "st${ID}h1" && link_up "st${ID}h2" || fail "the veth links did not come up"
-say "namespaces $NS1 ($NET.2) and $NS2 ($NET.3) on bridge $BR ($NET.1)"
+link_up "st${ID}h0" && link_up "st${ID}h1" && link_up "st${ID}h2" || fail "the veth links did not come up"
+say "nodes $NS1 ($NET.2) and $NS2 ($NET.3), mpirun on $NS0 ($NET.4), bridge $BR ($NET.1)"
 
-# The rsh agent: the "host" is the node's address; it starts Open MPI's
-# daemon in that node's namespace. Like ssh with ServerAliveInterval=1 and
-# ServerAliveCountMax=$ALIVE, it ends the session (exit 255) when the node is
-# unreachable that long: mpirun waits for every daemon it started and only a
-# launcher that gives up (ssh keepalive; srun once SLURM marks the node down)
-# tells it a daemon is gone; TCP alone takes about 15 minutes. ALIVE is longer
-# than the stall timeout, as ssh's or SLURM's would be, so the watchdog acts first.
-ALIVE=$((TIMEOUT + 4))
+# The rsh agent: the "host" is the node's address; enter its namespace.
 cat > "$WORK/nsagent.sh" <<EOF
-#!/bin/bash
+#!/bin/sh
 h=\$1; shift
 case \$h in
-  $NET.2) ns=$NS1 dev=st${ID}n1 ;;
-  $NET.3) ns=$NS2 dev=st${ID}n2 ;;
+  $NET.2) ns=$NS1 ;;
+  $NET.3) ns=$NS2 ;;
   *) echo "nsagent: unknown host \$h" >&2; exit 1 ;;
 esac
-ip netns exec "\$ns" /bin/sh -c "\$*" &
-pid=\$!
-trap 'kill \$pid 2>/dev/null' TERM INT HUP
-down=0
-while kill -0 \$pid 2>/dev/null; do
-  # the node's own end of its link: LOWERLAYERDOWN when the host side is down
-  state=\$(ip -n "\$ns" -br link show dev "\$dev" 2>/dev/null | awk '{print \$2}')
-  if [ "\$state" = UP ]; then down=0; else down=\$((down + 1)); fi
-  if [ \$down -ge $ALIVE ]; then
-    echo "nsagent: \$h unreachable for $ALIVE s: ending the session (as ssh -o ServerAliveCountMax would)" >&2
-    kill -KILL \$pid 2>/dev/null
-    exit 255
-  fi
-  sleep 1
-done
-wait \$pid
+exec ip netns exec "\$ns" /bin/sh -c "\$*"
 EOF
 chmod +x "$WORK/nsagent.sh"
-ACROSS=("$MPI" --host "$NET.2:1,$NET.3:1" -np 2 --mca plm_rsh_agent "$WORK/nsagent.sh"
+# mpirun runs on a third node (NS0, the "login node"): it learns that a node
+# is gone only when its TCP connection to that node's daemon gives up, after
+# tcp_retries2 retransmissions (15 by default, about 15 minutes; a cluster's
+# launcher, srun or ssh keepalive, usually acts first). The test's namespaces
+# give up after 3 (about 3 s) to stay short; the machine's setting is untouched.
+ACROSS=(ip netns exec "$NS0" "$MPI" --host "$NET.2:1,$NET.3:1" -np 2 --mca plm_rsh_agent "$WORK/nsagent.sh"
         --mca btl tcp,self --mca btl_tcp_if_include "$NET.0/24" --mca oob_tcp_if_include "$NET.0/24")
 
 cd "$WORK" || fail "cd $WORK"
 "$BIN/scorr_synth" --size 64 --pairs 48,8,8 --images-per-category 12 --seed 3 data.h5 \
   > synth.log 2>&1 || { cat synth.log; fail "scorr_synth failed"; }
-cfg() { # name
+cfg() { # name [stall_timeout, default auto]
   cat > "$1.yaml" <<EOF
 name: $1
 output: $WORK/$1
@@ -125,7 +113,7 @@ model:
   backbone: {depth: 18, width: 8, batchnorm: frozen}
   sce: {kernel: 3, channels: 16}
   upsample: 4
-train: {epochs: 4, batch_size: 8, stall_timeout: $TIMEOUT}
+train: {epochs: 4, batch_size: 8, stall_timeout: ${2:-auto}}
 validation: {every_epochs: 100}
 checkpoint: {every_steps: 2, keep_last: 2}
 log: {every_steps: 1}
@@ -152,7 +140,7 @@ same_weights local across || fail "(a) the run across two nodes differs from the
 say "(a) 2 ranks across two nodes = 2 ranks on one node, bitwise ($(basename "$(last_ckpt across)"))"
 
 # (b) cut node 2's link mid-run
-cfg cut
+cfg cut $TIMEOUT
 "${ACROSS[@]}" "$BIN/scorr_train" cut.yaml > cut1.log 2>&1 &
 MPID=$!
 rows=0
@@ -172,6 +160,8 @@ for _ in $(seq 1 $(( (TIMEOUT + MARGIN + 30) * 10 ))); do
 done
 if kill -0 "$MPID" 2>/dev/null; then
   cat cut1.log
+  echo "processes of the job:"; ps -o pid,ppid,stat,etime,args --forest -g "$(ps -o sid= -p "$MPID" | tr -d ' ')" | cut -c1-200
+  echo "in $NS2: $(ip netns pids "$NS2" | tr '\n' ' ')"
   fail "(b) the job still runs $((TIMEOUT + MARGIN + 30)) s after the cut"
 fi
 wait "$MPID"
