@@ -118,6 +118,12 @@ const char *fakes_bin(const char *tmp)
         "#!/bin/bash\n"
         "echo \"squeue $*\" >> \"$FAKE_LOG\"\n"
         "printf '%b' \"${FAKE_SQUEUE:-}\"\n");
+    exe(bin, "scontrol",
+        "#!/bin/bash\n"
+        "echo \"scontrol $*\" >> \"$FAKE_LOG\"\n"
+        "[ \"$1 $2 $3\" = '-o show job' ] || exit 1\n"
+        "printf '%b' \"${FAKE_SCONTROL:-}\" | grep \"^JobId=$4 \" || "
+        "{ echo \"slurm_load_jobs error: Invalid job id specified\" >&2; exit 1; }\n");
     return bin;
 }
 
