@@ -226,7 +226,7 @@ const struct cfg_key scorr_cfg_table[] = {
      HUGEV, 0, NULL, "auto",
      "Stall watchdog, in seconds. When no step (nor validation batch, nor checkpoint) completes "
      "for this long, as when a rank is frozen or its network is cut, every rank that can "
-     "still print says what it was waiting for and the job aborts with exit status 75, "
+     "still print says what it was waiting for and the job aborts with exit status 4, "
      "which the SLURM template requeues (the run resumes from its last checkpoint). auto: "
      "max(300, 20 x the median step time of this run, its first step left out); "
      "0: no watchdog. An explicit value applies from start-up on, the run's first step "

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The stall watchdog (train.stall_timeout, include/scorr/watchdog.h): a rank
 # frozen with SIGSTOP in the middle of a 2-rank run must end the job within
-# the timeout (plus a margin), with exit status 75 and a message naming what
+# the timeout (plus a margin), with exit status 4 and a message naming what
 # the rank that still runs was waiting for; every process of the job must be
 # gone; the same command then resumes from the last checkpoint and finishes.
 # Before the watchdog the job hung for good (issue 10, item 6).
@@ -81,7 +81,7 @@ MPID=
 elapsed=$(awk -v a="$t_stop" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }')
 cat run1.log
 say "job ended ${elapsed} s after the freeze, exit $rc"
-[ "$rc" -eq 75 ] || fail "exit status $rc, expected 75 (stalled)"
+[ "$rc" -eq 4 ] || fail "exit status $rc, expected 4 (stalled)"
 awk -v e="$elapsed" -v l=$((TIMEOUT + MARGIN)) 'BEGIN { exit !(e <= l) }' ||
   fail "the job took ${elapsed} s to end, more than train.stall_timeout $TIMEOUT + $MARGIN s"
 grep -q "scorr watchdog \[rank [01] of 2.*no progress for .*waiting in '.*'.*inside MPI_" run1.log ||
