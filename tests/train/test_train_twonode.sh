@@ -5,7 +5,8 @@
 #  (a) a 2-rank run across the two nodes ends with exactly (bitwise) the
 #      weights of a 2-rank run on one node;
 #  (b) cutting one node's link (ip link set <veth> down) mid-run ends the job
-#      within train.stall_timeout (plus a margin) with exit status 4; the
+#      within train.stall_timeout (plus a margin), a rank saying where it
+#      waited, exit status 4 (or 1: mpirun's race, see below); the
 #      last checkpoint is intact; with the link up again the same command
 #      resumes and finishes with exactly the weights of (a).
 # mpirun itself runs in a third namespace (a login node).
@@ -170,7 +171,10 @@ MPID=
 elapsed=$(awk -v a="$t_cut" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 cat cut1.log
 say "(b) job ended ${elapsed} s after the cut, exit $rc"
-[ "$rc" -eq 4 ] || fail "(b) exit status $rc after the cut, expected 4 (stalled)"
+# mpirun's own status: 4 when the rank's abort reaches it before it notices
+# the lost daemon, 1 when the loss comes first (a race inside mpirun, 1 of 5
+# runs; docs/reliability.md). Anything else, or no watchdog word, fails.
+[ "$rc" -eq 4 ] || [ "$rc" -eq 1 ] || fail "(b) exit status $rc after the cut, expected 4 (stalled) or 1"
 awk -v e="$elapsed" -v l=$((TIMEOUT + MARGIN)) 'BEGIN { exit !(e <= l) }' ||
   fail "(b) the job took ${elapsed} s to end, more than train.stall_timeout $TIMEOUT + $MARGIN s"
 grep -q "scorr watchdog \[rank [01] of 2.*waiting in '" cut1.log || fail "(b) no watchdog message"
