@@ -9,8 +9,8 @@
 #include "scorr/error.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
-#include "scorr/weights.h"
 #include "scorr/watchdog.h"
+#include "scorr/weights.h"
 #include "trainer_internal.h"
 
 static void fill_meta(const struct trainer *t, struct scorr_ckpt_meta *m)
