@@ -24,6 +24,12 @@ struct scorr_comm;
  * timeout (the floor until steps were timed). `world` is the communicator
  * aborted. Returns 0, or SCORR_EINTERNAL if the thread cannot start. */
 int scorr_watchdog_start(const struct scorr_comm *world, double timeout_s);
+/* A file the watchdog writes its message to when it fires, before the
+ * abort (it waits at most 2 s for the write: a hung file system must not
+ * keep the job alive). The SLURM template reads `<output>/.stalled` written in its
+ * attempt as exit status 4 whatever mpirun returned (slurm/README.md). Call
+ * before scorr_watchdog_start; NULL or "" for none. */
+void scorr_watchdog_marker(const char *path);
 /* Stop and join the thread (idempotent). */
 void scorr_watchdog_stop(void);
 

@@ -1,12 +1,13 @@
 /* The stall watchdog (include/scorr/watchdog.h). The main thread only stores
  * atomics; the watchdog thread wakes about ten times per timeout, and on a
  * stall formats its message, writes it with one write(2) (no stdio lock the
- * frozen main thread might hold) and aborts the job through the parallel
- * layer. MPI is initialised at MPI_THREAD_MULTIPLE for that call
+ * frozen main thread might hold), also to the marker file if one was given,
+ * and aborts the job through the parallel layer. MPI is initialised at MPI_THREAD_MULTIPLE for that call
  * (src/parallel/comm_mpi.c). */
 #include "scorr/watchdog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +23,9 @@
 #define NSAMPLES 64 /* step times kept for the median */
 /* If MPI_Abort itself hangs (its runtime unreachable), exit after this. */
 #define ABORT_GRACE_S 20
+/* The marker file's write may block (a hung shared file system): wait this
+ * long for it, then abort anyway. */
+#define MARKER_WAIT_MS 2000
 
 static struct {
     const struct scorr_comm *world;
@@ -40,6 +44,9 @@ static _Atomic long long g_step = -1;
 static _Atomic(const char *) g_phase;
 static _Atomic(const char *) g_call;
 static _Atomic long long g_call_ns;
+static char g_marker[4096];               /* set before the thread starts */
+static struct { const char *text; size_t n; } g_mark;
+static _Atomic int g_marker_done;
 
 static long long now_ns(void)
 {
@@ -105,6 +112,24 @@ static void *grace_exit(void *arg)
     return NULL;
 }
 
+void scorr_watchdog_marker(const char *path)
+{
+    snprintf(g_marker, sizeof g_marker, "%s", path ? path : "");
+}
+
+static void *write_marker(void *arg)
+{
+    (void)arg;
+    int fd = open(g_marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        if (write(fd, g_mark.text, g_mark.n) < 0) { /* the abort matters more */
+        }
+        close(fd);
+    }
+    atomic_store(&g_marker_done, 1);
+    return NULL;
+}
+
 /* The stall: say what this rank waited for, then end the job. */
 static _Noreturn void fire(double idle_s, double limit_s)
 {
@@ -129,6 +154,16 @@ static _Noreturn void fire(double idle_s, double limit_s)
     if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0) { /* nothing left to do */
     }
     pthread_t t;
+    if (g_marker[0] && n > 0) {
+        g_mark.text = msg;
+        g_mark.n = (size_t)n;
+        if (pthread_create(&t, NULL, write_marker, NULL) == 0) {
+            pthread_detach(t);
+            const struct timespec tick = {0, 10000000L};
+            for (int i = 0; i < MARKER_WAIT_MS / 10 && !atomic_load(&g_marker_done); i++)
+                nanosleep(&tick, NULL);
+        }
+    }
     pthread_create(&t, NULL, grace_exit, NULL);
     scorr_comm_abort(g.world, SCORR_EXIT_STALLED);
 }

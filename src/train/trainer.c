@@ -481,6 +481,9 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     SCORR_TRY(scorr_config_emit(&t->cfg, &t->config_yaml));
     /* From here on a stuck rank or network ends the job instead of hanging it. */
     scorr_watchdog_phase("start-up (output folder, data, networks, resume)");
+    char marker[sizeof t->cfg.output + 16];
+    snprintf(marker, sizeof marker, "%s/.stalled", t->cfg.output);
+    scorr_watchdog_marker(marker);
     SCORR_TRY(scorr_watchdog_start(world, t->cfg.train.stall_timeout));
 
     /* 2. Output folder (rank 0), then everything local, agreed on. */

@@ -86,6 +86,8 @@ awk -v e="$elapsed" -v l=$((TIMEOUT + MARGIN)) 'BEGIN { exit !(e <= l) }' ||
   fail "the job took ${elapsed} s to end, more than train.stall_timeout $TIMEOUT + $MARGIN s"
 grep -q "scorr watchdog \[rank [01] of 2.*no progress for .*waiting in '.*'.*inside MPI_" run1.log ||
   fail "no watchdog message naming the phase and the MPI call"
+grep -q "^scorr watchdog \[rank [01] of 2.*no progress for" run/.stalled 2>/dev/null ||
+  fail "no stall marker run/.stalled with the watchdog's message"
 # every rank process is gone (or a zombie) within a few seconds of mpirun
 alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
 for p in $ranks; do

@@ -6,8 +6,9 @@
 #      weights of a 2-rank run on one node;
 #  (b) cutting one node's link (ip link set <veth> down) mid-run ends the job
 #      within train.stall_timeout (plus a margin), a rank saying where it
-#      waited, exit status 4 (or 1: mpirun's race, see below); the
-#      last checkpoint is intact; with the link up again the same command
+#      waited, exit status 4 (or 1: mpirun's race, see below) and the
+#      watchdog's marker <output>/.stalled written; the last checkpoint is
+#      intact; with the link up again the same command
 #      resumes and finishes with exactly the weights of (a).
 # mpirun itself runs in a third namespace (a login node).
 # Needs root and network namespaces: exit 77 (ctest SKIP) with the reason
@@ -178,6 +179,14 @@ say "(b) job ended ${elapsed} s after the cut, exit $rc"
 awk -v e="$elapsed" -v l=$((TIMEOUT + MARGIN)) 'BEGIN { exit !(e <= l) }' ||
   fail "(b) the job took ${elapsed} s to end, more than train.stall_timeout $TIMEOUT + $MARGIN s"
 grep -q "scorr watchdog \[rank [01] of 2.*waiting in '" cut1.log || fail "(b) no watchdog message"
+# The watchdog's marker: written after the cut, it is what lets the SLURM
+# template requeue the job (status 4) when mpirun's race gave 1.
+[ -f cut/.stalled ] || fail "(b) no stall marker cut/.stalled"
+grep -q "^scorr watchdog \[rank [01] of 2.*waiting in '" cut/.stalled ||
+  fail "(b) the stall marker does not hold the watchdog's message: $(head -c 300 cut/.stalled)"
+awk -v m="$(stat -c %Y cut/.stalled)" -v c="$t_cut" 'BEGIN { exit !(m >= int(c)) }' ||
+  fail "(b) the stall marker is older than the cut"
+say "(b) stall marker cut/.stalled written (the template reads exit $rc as 4 with it)"
 ck=$(last_ckpt cut)
 [ -n "$ck" ] || fail "(b) no checkpoint left after the cut"
 h5dump -A "$ck" > /dev/null 2>&1 || fail "(b) the last checkpoint $ck is unreadable"
