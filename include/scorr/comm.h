@@ -12,7 +12,8 @@
 
 struct scorr_comm;
 
-/* Initialise MPI (thread level FUNNELED) and return the world communicator.
+/* Initialise MPI (thread level MULTIPLE: the stall watchdog's thread may call
+ * MPI_Abort, include/scorr/watchdog.h) and return the world communicator.
  * Installs the abort hook so SCORR_ASSERT calls MPI_Abort, and tells the log
  * its rank. Collective over all processes. */
 int scorr_comm_init(int *argc, char ***argv, struct scorr_comm **world);

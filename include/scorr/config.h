@@ -123,6 +123,7 @@ struct scorr_config {
         int max_steps_per_epoch;               /* 0 = none */
         double bucket_mb;                      /* gradient buckets; 0 = exchange after the backward */
         enum scorr_allreduce_dtype allreduce_dtype;
+        double stall_timeout;                  /* seconds; 0 = off; -1 = auto (watchdog.h) */
     } train;
     struct {
         char split[SCORR_CONFIG_WORD];         /* auto (= data.val_split) | trn | val | test | none */

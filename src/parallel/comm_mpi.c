@@ -10,6 +10,7 @@
 #include "scorr/error.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
+#include "scorr/watchdog.h"
 
 struct scorr_comm {
     MPI_Comm comm;
@@ -65,7 +66,10 @@ int scorr_comm_init(int *argc, char ***argv, struct scorr_comm **world)
 {
     int err = 0, provided = 0;
     *world = NULL;
-    MPI_TRY(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+    MPI_TRY(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided));
+    /* MULTIPLE: the stall watchdog's thread may call MPI_Abort while the main
+     * thread waits in a collective. Where the library gives less, that call
+     * is still the best way out (and the watchdog exits by itself after). */
     /* Errors come back as codes so we can say which call failed. */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     g_world = MPI_COMM_WORLD;
@@ -120,8 +124,10 @@ void scorr_comm_free(struct scorr_comm *c)
 int scorr_comm_barrier(const struct scorr_comm *c)
 {
     int err = 0;
+    scorr_watchdog_call("MPI_Barrier");
     MPI_TRY(MPI_Barrier(c->comm));
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
@@ -131,11 +137,13 @@ done:
 int scorr_comm_bcast(const struct scorr_comm *c, void *buf, size_t bytes, int root)
 {
     int err = 0;
+    scorr_watchdog_call("MPI_Bcast");
     for (size_t off = 0; off < bytes; off += SLICE) {
         size_t n = bytes - off < SLICE ? bytes - off : SLICE;
         MPI_TRY(MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, root, c->comm));
     }
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
@@ -144,11 +152,13 @@ static int reduce_inplace(const struct scorr_comm *c, void *buf, size_t n, size_
 {
     int err = 0;
     if (c->size == 1) return 0;
+    scorr_watchdog_call("MPI_Allreduce");
     for (size_t off = 0; off < n; off += SLICE) {
         size_t k = n - off < SLICE ? n - off : SLICE;
         MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, (char *)buf + off * elem, (int)k, type, op, c->comm));
     }
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
@@ -178,11 +188,13 @@ int scorr_comm_allgatherv_f32(const struct scorr_comm *c, const float *send, int
     int err = 0;
     int *counts = c->counts, *displs = c->counts + c->size;
     displs[0] = 0;
+    scorr_watchdog_call("MPI_Allgather(v)");
     MPI_TRY(MPI_Allgather(&count, 1, MPI_INT, counts, 1, MPI_INT, c->comm));
     for (int r = 1; r < c->size; r++) displs[r] = displs[r - 1] + counts[r - 1];
     MPI_TRY(MPI_Allgatherv(send, count, MPI_FLOAT, recv, counts, displs, MPI_FLOAT, c->comm));
     if (counts_out) memcpy(counts_out, counts, (size_t)c->size * sizeof *counts);
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
@@ -196,6 +208,7 @@ int scorr_comm_sendrecv(const struct scorr_comm *c, int peer, const void *send, 
         memmove(recv, send, bytes);
         return 0;
     }
+    scorr_watchdog_call("MPI_Sendrecv");
     for (size_t off = 0; off < bytes; off += SLICE) {
         size_t n = bytes - off < SLICE ? bytes - off : SLICE;
         MPI_TRY(MPI_Sendrecv((const char *)send + off, (int)n, MPI_BYTE, peer, 17,
@@ -203,28 +216,33 @@ int scorr_comm_sendrecv(const struct scorr_comm *c, int peer, const void *send, 
                              MPI_STATUS_IGNORE));
     }
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
 int scorr_comm_send(const struct scorr_comm *c, int dest, const void *buf, size_t bytes)
 {
     int err = 0;
+    scorr_watchdog_call("MPI_Send");
     for (size_t off = 0; off < bytes; off += SLICE) {
         size_t n = bytes - off < SLICE ? bytes - off : SLICE;
         MPI_TRY(MPI_Send((const char *)buf + off, (int)n, MPI_BYTE, dest, 18, c->comm));
     }
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
 int scorr_comm_recv(const struct scorr_comm *c, int src, void *buf, size_t bytes)
 {
     int err = 0;
+    scorr_watchdog_call("MPI_Recv");
     for (size_t off = 0; off < bytes; off += SLICE) {
         size_t n = bytes - off < SLICE ? bytes - off : SLICE;
         MPI_TRY(MPI_Recv((char *)buf + off, (int)n, MPI_BYTE, src, 18, c->comm, MPI_STATUS_IGNORE));
     }
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
@@ -233,20 +251,25 @@ int scorr_comm_agree(const struct scorr_comm *c, int local_status)
     int err = 0;
     /* Lowest failed rank, or size if none. */
     int mine = local_status ? c->rank : c->size, first = c->size;
+    scorr_watchdog_call("MPI_Allreduce (agreeing on failure)");
     MPI_TRY(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, c->comm));
+    scorr_watchdog_call(NULL);
     if (first == c->size) return 0;
     if (local_status) return local_status;
     err = scorr_error_set(SCORR_EPEER, __FILE__, __LINE__, __func__,
                           "rank %d failed (its message is above); stopping with it", first);
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }
 
 int scorr_comm_lowest(const struct scorr_comm *c, int flag)
 {
     int mine = flag ? c->rank : c->size, first = c->size;
-    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, c->comm) != MPI_SUCCESS) return c->rank;
-    return first;
+    scorr_watchdog_call("MPI_Allreduce (lowest rank)");
+    int rc = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, c->comm);
+    scorr_watchdog_call(NULL);
+    return rc == MPI_SUCCESS ? first : c->rank;
 }
 
 int scorr_comm_read_file(const struct scorr_comm *c, const char *path, char **data, size_t *len)
@@ -475,11 +498,13 @@ done:
 int scorr_comm_sum_wait(struct scorr_sum *s)
 {
     int err = 0, done = 0;
+    scorr_watchdog_call("MPI_Waitall (a gradient bucket's sum)");
     while (s->state != SUM_IDLE) {
         if (s->state == SUM_SCATTER) MPI_TRY(MPI_Waitall(s->nreq, s->req, MPI_STATUSES_IGNORE));
         SCORR_TRY(scorr_comm_sum_test(s, &done));
         if (!done) MPI_TRY(MPI_Waitall(s->nreq, s->req, MPI_STATUSES_IGNORE));
     }
 done:
+    scorr_watchdog_call(NULL);
     return err;
 }

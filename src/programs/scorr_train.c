@@ -32,9 +32,10 @@ static void usage(FILE *f)
           "  --help                this text\n"
           "\n"
           "exit status (docs/training.md): 0 finished; 3 stopped early with a checkpoint\n"
-          "  (resumable: run again); 4 stalled, aborted by the watchdog (resumable);\n"
-          "  1 error; 2 usage; 5 out of memory; 6 disk full; 7 training diverged (NaN/Inf).\n"
-          "  Every status but 0 and 3 comes with a message on stderr.\n",
+          "  (resumable: run again); 4 stalled: no step within train.stall_timeout s, aborted\n"
+          "  by the watchdog (resumable); 1 error; 2 usage; 5 out of memory; 6 disk full;\n"
+          "  7 training diverged (NaN/Inf). Every status but 0 and 3 comes with a message\n"
+          "  on stderr.\n",
           f);
 }
 

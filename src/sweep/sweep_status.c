@@ -46,7 +46,7 @@ static void field(const char *line, const char *key, char *out, size_t n)
     for (const char *p = line; (p = strstr(p, key)); p++) {
         if ((p == line || p[-1] == ' ') && p[l] == '=') {
             p += l + 1;
-            size_t k = strcspn(p, " ");
+            size_t k = strcspn(p, " \t\r\n");
             snprintf(out, n, "%.*s", (int)k, p);
             return;
         }
@@ -123,6 +123,42 @@ done:
     free(jobs);
     free(text);
     return err;
+}
+
+/* SLURM's own record of a job squeue no longer lists (the controller keeps
+ * it MinJobAge seconds): "JobState", "ExitCode" and "Reason" of
+ * `scontrol -o show job ID`. 0 if known, -1 if not (or no scontrol). */
+static int scontrol_job(const char *id, char *state, size_t ns, char *code, size_t nc, char *reason,
+                        size_t nr)
+{
+    char *argv[] = {"scontrol", "-o", "show", "job", (char *)id, NULL};
+    char *text = NULL;
+    int status = 0;
+    state[0] = code[0] = reason[0] = 0;
+    if (sweep_capture(argv, 0, &text, &status) || status != 0) {
+        scorr_error_clear();
+        free(text);
+        return -1;
+    }
+    field(text, "JobState", state, ns);
+    field(text, "ExitCode", code, nc);
+    field(text, "Reason", reason, nr);
+    free(text);
+    return state[0] ? 0 : -1;
+}
+
+/* A SLURM state in which the job is still queued or running. */
+static int slurm_active(const char *s, int *pending)
+{
+    static const char *const queued[] = {"PENDING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD",
+                                         "SUSPENDED", "RESV_DEL_HOLD", NULL};
+    static const char *const running[] = {"RUNNING", "CONFIGURING", "COMPLETING", "RESIZING",
+                                          "SIGNALING", "STAGE_OUT", NULL};
+    for (int i = 0; queued[i]; i++)
+        if (!strcmp(s, queued[i])) return *pending = 1;
+    for (int i = 0; running[i]; i++)
+        if (!strcmp(s, running[i])) return 1 + (*pending = 0);
+    return 0;
 }
 
 /* ---- run folder ----------------------------------------------------------------- */
@@ -251,6 +287,32 @@ int scorr_sweep_status(const struct scorr_sweep *sw, int use_slurm, struct scorr
                      v[0] ? ", job " : ", local", v);
             continue;
         }
+        /* A SLURM attempt that squeue does not list: ask the controller what
+         * became of it. A requeued task that ends before its script starts
+         * again (slurmd refusing a relaunch, a cancel) has no word of its own
+         * in the state file: without this it would look requeued forever. */
+        char jstate[32] = "", jcode[32] = "", jreason[96] = "", jid[64] = "";
+        int requeued = !strncmp(line, "requeued", 8);
+        field(line, "id", jid, sizeof jid);
+        if (use_slurm && jid[0] && (requeued || !strncmp(line, "started slurm", 13)) &&
+            scontrol_job(jid, jstate, sizeof jstate, jcode, sizeof jcode, jreason,
+                         sizeof jreason) == 0) {
+            int pending = 0;
+            field(line, "job", v, sizeof v);
+            if (slurm_active(jstate, &pending)) { /* the queue moved between the two calls */
+                s->state = pending ? SCORR_CELL_QUEUED : SCORR_CELL_RUNNING;
+                snprintf(s->job, sizeof s->job, "%s", v);
+                snprintf(s->detail, sizeof s->detail, "job %s %s", v, jstate);
+                continue;
+            }
+            if (requeued) {
+                s->state = SCORR_CELL_FAILED;
+                snprintf(s->detail, sizeof s->detail,
+                         "requeued, then job %s ended %s (exit %s, %s) before its script ran "
+                         "again; resumable", v, jstate, jcode, jreason);
+                continue;
+            }
+        }
         if (line[0] || have_summary) {
             s->state = SCORR_CELL_STOPPED;
             if (finished)
@@ -259,9 +321,13 @@ int scorr_sweep_status(const struct scorr_sweep *sw, int use_slurm, struct scorr
                 snprintf(s->detail, sizeof s->detail, "epoch %d/%d, resumable", ep, epochs);
             else
                 snprintf(s->detail, sizeof s->detail, "started, no epoch finished");
-            if (!strncmp(line, "requeued", 8))
+            if (requeued)
                 snprintf(s->detail + strlen(s->detail), sizeof s->detail - strlen(s->detail),
-                         "; requeued, not in the queue now");
+                         "; requeued, not in the queue now%s",
+                         use_slurm ? " and unknown to SLURM" : "");
+            else if (jstate[0])
+                snprintf(s->detail + strlen(s->detail), sizeof s->detail - strlen(s->detail),
+                         "; job %s ended %s (%s)", v, jstate, jreason);
             continue;
         }
         snprintf(path, sizeof path, "%s/config.yaml", run);

@@ -222,6 +222,15 @@ const struct cfg_key scorr_cfg_table[] = {
      "Number format of the gradient exchange. fp32: exact fp32 sums in rank order; bf16: each "
      "rank's gradient and each summed block rounded to bf16 (half the bytes; the sum itself in "
      "fp32), relative error up to about 2^-7 of the sum of magnitudes."},
+    {"train.stall_timeout", CT_FLOAT, F(train.stall_timeout), 0, 0, CF_AUTO | CF_RESUME, 0,
+     HUGEV, 0, NULL, "auto",
+     "Stall watchdog, in seconds. When no step (nor validation batch, nor checkpoint) completes "
+     "for this long, as when a rank is frozen or its network is cut, every rank that can "
+     "still print says what it was waiting for and the job aborts with exit status 4, "
+     "which the SLURM template requeues (the run resumes from its last checkpoint). auto: "
+     "max(300, 20 x the median step time of this run, its first step left out); "
+     "0: no watchdog. An explicit value applies from start-up on, the run's first step "
+     "included."},
 
     {"validation", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
      "Validation after training epochs."},
@@ -330,7 +339,7 @@ static void fmt_num(double x, char *out, size_t n)
 void scorr_cfg_describe(const struct cfg_key *k, char *out, size_t n)
 {
     char lo[32], hi[32], list[256] = "";
-    const char *none = (k->flags & CF_NONE) ? " or none" : "";
+    const char *none = (k->flags & CF_NONE) ? " or none" : (k->flags & CF_AUTO) ? " or auto" : "";
     fmt_num(k->min, lo, sizeof lo);
     fmt_num(k->max, hi, sizeof hi);
     if (k->choices) {
@@ -539,6 +548,10 @@ int scorr_cfg_set_scalar(struct scorr_config *cfg, const struct cfg_key *k, cons
             *(double *)field(cfg, k) = k->none;
             return 0;
         }
+        if ((k->flags & CF_AUTO) && plain && !strcmp(text, "auto")) {
+            *(double *)field(cfg, k) = CFG_AUTO;
+            return 0;
+        }
         if (!plain || lex_float(text, &v) || v < k->min || v > k->max ||
             ((k->flags & CF_GT_MIN) && v <= k->min) || ((k->flags & CF_LT_MAX) && v >= k->max))
             return fail(k, text, plain, why, why_n);
@@ -693,6 +706,8 @@ void scorr_cfg_value_text(const struct scorr_config *cfg, const struct cfg_key *
     case CT_FLOAT:
         if ((k->flags & CF_NONE) && *(const double *)f == k->none)
             snprintf(out, n, "none");
+        else if ((k->flags & CF_AUTO) && *(const double *)f == CFG_AUTO)
+            snprintf(out, n, "auto");
         else
             scorr_cfg_format_double(*(const double *)f, out, n);
         break;

@@ -28,8 +28,11 @@ enum cfg_flag {
     CF_ARCH = 1 << 5,    /* changes the parameter table */
     CF_NAME = 1 << 6,    /* letters, digits, '_', '-', '.' only (used in file names) */
     CF_PATH = 1 << 7,    /* a file or folder path (documentation only) */
-    CF_LT_MAX = 1 << 8   /* max is exclusive */
+    CF_LT_MAX = 1 << 8,  /* max is exclusive */
+    CF_AUTO = 1 << 9     /* numbers: accepts auto, stored as CFG_AUTO */
 };
+
+#define CFG_AUTO (-1.0) /* = SCORR_WATCHDOG_AUTO */
 
 struct cfg_key {
     const char *path;

@@ -9,6 +9,7 @@
 #include "scorr/error.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
+#include "scorr/watchdog.h"
 #include "scorr/weights.h"
 #include "trainer_internal.h"
 
@@ -117,6 +118,7 @@ int train_save_checkpoint(struct trainer *t)
 {
     int err = 0, local = 0;
     double sums[2][SCORR_CKPT_EPOCH_SUMS];
+    scorr_watchdog_phase("writing a checkpoint (the peer network's state travels to rank 0 in mt)");
     if (t->mt_split) SCORR_TRY(fetch_peer(t, 1));
     SCORR_TRY(epoch_sums(t, sums));
     if (t->world_rank == 0) {
@@ -142,7 +144,9 @@ int train_save_checkpoint(struct trainer *t)
                                     t->cfg.checkpoint.keep_last, path);
         if (!local) scorr_debug("checkpoint: %s", path);
     }
+    scorr_watchdog_phase("agreeing the checkpoint was written");
     SCORR_TRY(scorr_comm_agree(t->world, local));
+    scorr_watchdog_beat(-1);
 done:
     return err;
 }

@@ -19,6 +19,7 @@
 #include "scorr/error.h"
 #include "scorr/log.h"
 #include "scorr/loss.h"
+#include "scorr/watchdog.h"
 #include "scorr/weights.h"
 #include "trainer_internal.h"
 
@@ -90,6 +91,7 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
     double t0 = scorr_now();
 
     /* 1. Forward every local network. */
+    scorr_watchdog_phase("forward (batch-norm statistics in batch mode)");
     for (int k = 0; k < t->n_nets; k++) {
         struct train_net *n = &t->nets[k];
         const float *f = scorr_model_forward(n->model, b->src, b->trg);
@@ -108,6 +110,7 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
             t->nets[1].target = t->nets[0].flow;
         } else {
             double c0 = scorr_now();
+            scorr_watchdog_phase("exchanging flows with the partner rank (mt)");
             SCORR_TRY(scorr_comm_sendrecv(t->world, t->partner, t->nets[0].flow, t->peer_flow,
                                           t->flow_floats * sizeof(float)));
             t->t_comm += scorr_now() - c0;
@@ -122,6 +125,7 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
     /* 3. Per-network losses and the selection. Reduced together: labelled
      * count, then per network its gt and pseudo loss sums and its
      * pseudo-label quality counts. */
+    scorr_watchdog_phase("losses and the small-loss selection");
     enum { PER_NET = 2 + 2 * SCORR_PQ_SETS };
     double red[1 + 2 * PER_NET] = {0};
     int64_t num_keep[2] = {0, 0};
@@ -183,6 +187,7 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
     }
     /* A NaN or Inf anywhere stops every rank before any weight changes. */
     double flag = bad;
+    scorr_watchdog_phase("agreeing the loss is finite");
     SCORR_TRY(scorr_comm_max_f64(t->world, &flag, 1));
     if (flag > 0) {
         err = scorr_error_set(SCORR_ENUMERIC, __FILE__, __LINE__, __func__,
@@ -207,8 +212,11 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
         scorr_model_zero_grad(n->model);
         /* the gradient sum over the group starts inside the backward
          * (bucket by bucket, train.bucket_mb) and ends here */
+        scorr_watchdog_phase("backward (batch-norm statistics in batch mode; gradient buckets start "
+                             "their sums over the group)");
         if (t->group_size > 1) grad_sync_begin(&n->sync, n->model);
         scorr_model_backward(n->model, n->dflow);
+        scorr_watchdog_phase("gradient sum over the group");
         if (t->group_size > 1) {
             SCORR_TRY(grad_sync_finish(&n->sync));
             t->t_comm += n->sync.t_exposed;
@@ -222,6 +230,7 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
             int local = t->group_rank == 0 ? scorr_weights_save(t->dump_grads, tab, grads, "grads") : 0;
             SCORR_TRY(scorr_comm_agree(t->group, local));
         }
+        scorr_watchdog_phase("optimiser update (and its finiteness checks)");
         /* The gradients' global norm (clipped when asked) and a sample of
          * the updated weights must be finite; a failure here is recorded and
          * agreed on at the step's end (trainer.c should_stop), before any

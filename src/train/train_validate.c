@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scorr/comm.h"
+#include "scorr/watchdog.h"
 #include "scorr/error.h"
 #include "scorr/pck.h"
 #include "trainer_internal.h"
@@ -48,6 +49,7 @@ static int eval_share(struct trainer *t, struct train_net *n, int64_t lo, int64_
             *pck_sum += 100.0 * ok / nk;
             (*pairs)++;
         }
+        scorr_watchdog_beat(-1); /* a validation batch is progress too */
     }
 done:
     return err;
@@ -121,10 +123,12 @@ int train_validate(struct trainer *t)
         struct train_net *n = &t->nets[k];
         double red[2] = {0, 0};
         int64_t pairs = 0;
+        scorr_watchdog_phase("validation");
         scorr_model_set_training(n->model, 0);
         err = eval_share(t, n, lo, hi, &red[0], &pairs);
         scorr_model_set_training(n->model, 1);
         red[1] = (double)pairs;
+        scorr_watchdog_phase("summing the validation PCK over the group");
         SCORR_TRY(scorr_comm_agree(t->group, err));
         SCORR_TRY(scorr_comm_sum_f64(t->group, red, 2));
         n->val_pck = red[1] > 0 ? red[0] / red[1] : -1;

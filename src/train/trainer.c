@@ -17,6 +17,7 @@
 #include "scorr/schedule.h"
 #include "scorr/signals.h"
 #include "scorr/train.h"
+#include "scorr/watchdog.h"
 #include "scorr/weights.h"
 #include "trainer_internal.h"
 
@@ -305,6 +306,7 @@ static void set_epoch_schedule(struct trainer *t)
 static int should_stop(struct trainer *t, const struct scorr_train_options *opt, int *stop)
 {
     int err = 0;
+    scorr_watchdog_phase("agreeing whether to stop (signals, divergence)");
     double f[2] = {scorr_signal_pending() ? 1 : 0, t->diverged[0] ? 1 : 0};
     if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f[0] = 1;
     SCORR_TRY(scorr_comm_max_f64(t->world, f, 2));
@@ -379,14 +381,18 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
         while (t->step_in_epoch < t->steps_per_epoch) {
             const struct scorr_batch *b;
             const double ts = scorr_now();
+            scorr_watchdog_phase("loading the batch");
             int local = scorr_loader_load_step(t->loader, t->epoch, t->step_in_epoch, &b);
+            scorr_watchdog_phase("agreeing every rank loaded its batch");
             SCORR_TRY(scorr_comm_agree(t->world, local));
             const double ge = t->t_grad_exposed;
             SCORR_TRY(train_step(t, b));
+            scorr_watchdog_beat(t->global_step + 1);
             if (t->run_steps > 0) {
                 t->t_steps += scorr_now() - ts;
                 t->t_grad_timed += t->t_grad_exposed - ge;
                 t->steps_timed++;
+                scorr_watchdog_step_time(scorr_now() - ts);
             }
             t->step_in_epoch++;
             t->global_step++;
@@ -417,6 +423,7 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
                   ((t->epoch + 1) % c->validation.every_epochs == 0 ||
                    t->epoch + 1 == c->train.epochs);
         if (due) SCORR_TRY(train_validate(t));
+        scorr_watchdog_phase("sharing the epoch's losses");
         SCORR_TRY(share_epoch_losses(t));
         train_output_epoch(t, scorr_now() - te);
         if (due && c->variant == SCORR_VARIANT_WARP && t->val_last[0] >= 0)
@@ -472,6 +479,12 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     SCORR_TRY(scorr_config_load(world, config_path, &t->cfg));
     SCORR_TRY(plan_layout(t)); /* same decision everywhere: no agreement needed */
     SCORR_TRY(scorr_config_emit(&t->cfg, &t->config_yaml));
+    /* From here on a stuck rank or network ends the job instead of hanging it. */
+    scorr_watchdog_phase("start-up (output folder, data, networks, resume)");
+    char marker[sizeof t->cfg.output + 16];
+    snprintf(marker, sizeof marker, "%s/.stalled", t->cfg.output);
+    scorr_watchdog_marker(marker);
+    SCORR_TRY(scorr_watchdog_start(world, t->cfg.train.stall_timeout));
 
     /* 2. Output folder (rank 0), then everything local, agreed on. */
     if (t->world_rank == 0) {
@@ -546,6 +559,7 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
                    t->cfg.variant == SCORR_VARIANT_MT ? (t->best_peer ? " (network B)" : " (network A)") : "",
                    t->cfg.output);
 done:
+    scorr_watchdog_stop();
     if (t) trainer_free(t);
     free(t);
     if (!err && stopped) return SCORR_TRAIN_STOPPED;

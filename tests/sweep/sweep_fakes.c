@@ -91,6 +91,8 @@ const char *fakes_bin(const char *tmp)
         "  echo 'already trained'; exit 0\n"
         "fi\n"
         "mkdir -p \"$out\" && cp \"$exp\" \"$out/config.yaml\"\n"
+        "if [ -n \"${FAKE_TRAIN_STALLED:-}\" ]; then echo 'scorr watchdog [rank 0 of 2]: fake' > "
+        "\"$out/.stalled\"; fi\n"
         "if [ -n \"${FAKE_TRAIN_EXIT:-}\" ]; then exit \"$FAKE_TRAIN_EXIT\"; fi\n"
         "if [ -n \"${FAKE_FAIL_CELL:-}\" ] && [[ $exp == */$FAKE_FAIL_CELL/* ]]; then\n"
         "  echo \"fake scorr_train: failing on purpose\" >&2; exit 1\n"
@@ -118,6 +120,12 @@ const char *fakes_bin(const char *tmp)
         "#!/bin/bash\n"
         "echo \"squeue $*\" >> \"$FAKE_LOG\"\n"
         "printf '%b' \"${FAKE_SQUEUE:-}\"\n");
+    exe(bin, "scontrol",
+        "#!/bin/bash\n"
+        "echo \"scontrol $*\" >> \"$FAKE_LOG\"\n"
+        "[ \"$1 $2 $3\" = '-o show job' ] || exit 1\n"
+        "printf '%b' \"${FAKE_SCONTROL:-}\" | grep \"^JobId=$4 \" || "
+        "{ echo \"slurm_load_jobs error: Invalid job id specified\" >&2; exit 1; }\n");
     return bin;
 }
 

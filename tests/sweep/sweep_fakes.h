@@ -27,6 +27,8 @@ int fakes_count(const char *path, const char *needle);
  *   mpirun ...       logs "mpirun ARGS", then runs the scorr_train it names
  *   sbatch ...       logs "sbatch ARGS", prints job ids 900001, 900002, ...
  *   squeue ...       prints $FAKE_SQUEUE (lines "job|task|state|reason")
+ *   scontrol -o show job ID   prints the line of $FAKE_SCONTROL that starts
+ *                    "JobId=ID ", or fails as for an unknown job
  * Sets FAKE_LOG=<tmp>/fake.log in the environment. Returns the bin path. */
 const char *fakes_bin(const char *tmp);
 

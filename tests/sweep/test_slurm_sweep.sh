@@ -104,22 +104,39 @@ grep -q -- '--dependency=afterok:[0-9]*_0 --kill-on-invalid-dep=yes .*/slurm/gro
 unset SCORR_TRAIN_ARGS
 
 say "waiting for the jobs"
+# Until squeue (answering: under load it may time out, and an empty answer
+# from a failed call is not an empty queue) lists none of them.
+empty=0
+declare -A held   # job -> when it was first seen held after its requeue
 for _ in $(seq 1 150); do
-  left=$(squeue -h -r --name="scorr-$NAME" -o '%i %T %r' 2>/dev/null)
-  [ -z "$left" ] && break
-  # SLURM holds a requeued job for ~2 minutes (BeginTime): lift it.
-  echo "$left" | awk '$3 == "BeginTime" {print $1}' | while read -r j; do
-    scontrol update JobId="$j" StartTime=now >/dev/null 2>&1 || true
-  done
+  if left=$(squeue -h -r --name="scorr-$NAME" -o '%i %T %r' 2>&1); then
+    [ -z "$left" ] && { empty=1; break; }
+    # SLURM holds a requeued job for ~2 minutes (BeginTime): lift it, but
+    # not at once: slurmd refuses to launch a job in the same second it
+    # killed it ("Job N already killed, do not launch batch job") and the
+    # task then fails without running (issue 10, item 8). Lift it once it
+    # has been held 2 s (the kill came before the hold).
+    now=$(date +%s)
+    while read -r j state reason; do
+      [ "$reason" = BeginTime ] || { unset "held[$j]"; continue; }
+      [ -n "${held[$j]:-}" ] || held[$j]=$now
+      if [ $((now - held[$j])) -ge 2 ]; then
+        scontrol update JobId="$j" StartTime=now >/dev/null 2>&1 || true
+      fi
+    done <<< "$left"
+  else
+    say "squeue failed, retrying: $left"
+  fi
   sleep 1
 done
-[ -z "$(squeue -h --name="scorr-$NAME" 2>/dev/null)" ] || { squeue; fail "jobs still queued after 150 s"; }
+[ "$empty" = 1 ] || { squeue; fail "jobs still queued after 150 s"; }
 say "jobs finished"
 
 status=$("$BIN/scorr_sweep" sweep.yaml --status 2>&1)
 echo "$status"
 echo "$status" | grep -q '^3 cells: 3 done$' || {
   for f in sweep/logs/*; do echo "--- $f"; tail -20 "$f"; done
+  grep -h 'already killed' "$(dirname "$SLURM_CONF")/slurmd.log" 2>/dev/null | tail -3
   fail "not every cell is done"
 }
 for cell in base-seed1 st-seed1 mt-seed1; do

@@ -169,6 +169,18 @@ static void test_tasks(const struct scorr_sweep *sw)
     rc = run_task(sw, st1->index, st1->group, "FAKE_TRAIN_EXIT=3");
     snprintf(state, sizeof state, "%s/state/st-seed1", sw->dir);
     CHECK(rc == 3 && fakes_count(state, "stopped exit=3") == 1, "stop: exit %d", rc);
+    /* stalled: exit 4, and exit 1 (mpirun's race after a cut network) with the
+     * watchdog's marker written in this attempt: both resumable (exit 3 outside
+     * SLURM), state "stopped exit=4"; an older marker does not count */
+    rc = run_task(sw, st1->index, st1->group, "FAKE_TRAIN_EXIT=4");
+    CHECK(rc == 3 && fakes_count(state, "stopped exit=4") == 1, "stall: exit %d", rc);
+    rc = run_task(sw, st1->index, st1->group, "FAKE_TRAIN_EXIT=1 FAKE_TRAIN_STALLED=1");
+    CHECK(rc == 3 && fakes_count(state, "stopped exit=4") == 1, "stall marker: exit %d", rc);
+    snprintf(want, sizeof want, "touch -d '1 hour ago' '%s/runs/st-seed1/.stalled'", sw->dir);
+    CHECK(system(want) == 0, "%s", want);
+    rc = run_task(sw, st1->index, st1->group, "FAKE_TRAIN_EXIT=1");
+    CHECK(rc == 1 && fakes_count(state, "failed train exit=1") == 1,
+          "an old stall marker counted: exit %d", rc);
     /* failure: exit 1, state failed train exit=7, no eval */
     int evals = fakes_count(log, "EVAL: ");
     rc = run_task(sw, st1->index, st1->group, "FAKE_TRAIN_EXIT=7");

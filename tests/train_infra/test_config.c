@@ -114,6 +114,7 @@ static void test_defaults(void)
     CHECK(c.teacher.checkpoint[0] == 0 && c.model.backbone.weights[0] == 0 &&
               c.optim.grad_clip == 0 && c.train.max_steps_per_epoch == 0,
           "none defaults");
+    CHECK(c.train.stall_timeout == -1.0, "train.stall_timeout defaults to auto (-1)");
     /* An empty file, a comment-only file and "---" give the defaults. */
     struct scorr_config e;
     const char *empties[] = {"", "# nothing\n", "---\n", "{}\n"};
@@ -191,6 +192,7 @@ static const char *const all_keys[][2] = {
     {"train.max_steps_per_epoch", "11"},
     {"train.bucket_mb", "0.5"},
     {"train.allreduce_dtype", "bf16"},
+    {"train.stall_timeout", "12.5"},
     {"validation.split", "test"},
     {"validation.alpha", "0.05"},
     {"validation.threshold", "kpsbox"},
@@ -293,6 +295,13 @@ static void test_errors(void)
     EXPECT_ERROR("pseudo:\n  selection:\n    end_ratio: 1.5\n",
                  "x.yaml:3: pseudo.selection.end_ratio: expected a number in [0, 1], found '1.5'");
     EXPECT_ERROR("train:\n  batch_size: 0\n", "x.yaml:2: train.batch_size: expected an integer in [1, 65536], found '0'");
+    EXPECT_ERROR("train:\n  stall_timeout: -1\n",
+                 "x.yaml:2: train.stall_timeout: expected a number >= 0 or auto, found '-1'");
+    EXPECT_ERROR("train:\n  stall_timeout: none\n",
+                 "x.yaml:2: train.stall_timeout: expected a number >= 0 or auto, found none");
+    EXPECT_ERROR("train:\n  stall_timeout: \"auto\"\n",
+                 "x.yaml:2: train.stall_timeout: expected a number >= 0 or auto, found the quoted "
+                 "string 'auto'");
     EXPECT_ERROR("optim:\n  eps: 0\n", "x.yaml:2: optim.eps: expected a number in (0, 1], found '0'");
     EXPECT_ERROR("optim:\n  lr: -0.1\n", "x.yaml:2: optim.lr: expected a number in [0, 1], found '-0.1'");
     EXPECT_ERROR("optim:\n  beta2: 1.0\n", "x.yaml:2: optim.beta2: expected a number in [0, 1), found '1.0'");
