@@ -375,6 +375,10 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
     scorr_progress_start(&t->progress, "train", total,
                          (int64_t)t->epoch * t->steps_per_epoch + t->step_in_epoch, 60);
     *stopped = 0;
+    /* Test hook (test_slurm_preempt): every step sleeps this long, so that a
+     * signal sent after a few steps always lands mid-run on a fast machine. */
+    const char *slow = getenv("SCORR_TEST_STEP_SLEEP_MS");
+    const long slow_ms = slow ? atol(slow) : 0;
     while (t->epoch < c->train.epochs) {
         double te = scorr_now();
         set_epoch_schedule(t);
@@ -388,6 +392,7 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
             const double ge = t->t_grad_exposed;
             SCORR_TRY(train_step(t, b));
             scorr_watchdog_beat(t->global_step + 1);
+            if (slow_ms > 0) usleep((useconds_t)slow_ms * 1000);
             if (t->run_steps > 0) {
                 t->t_steps += scorr_now() - ts;
                 t->t_grad_timed += t->t_grad_exposed - ge;

@@ -92,8 +92,11 @@ cp sweep/cells/usr1-seed1/exp.yaml ref.yaml
 sed -i "s#^output: .*#output: $WORK/ref#" ref.yaml
 mpirun -np 2 --oversubscribe "$BIN/scorr_train" ref.yaml > ref.log 2>&1 || { cat ref.log; fail "reference run failed"; }
 
-# Submit both cells; signal each once it has logged 3 steps.
-"$BIN/scorr_sweep" sweep.yaml --submit > submit.log 2>&1 || { cat submit.log; fail "--submit failed"; }
+# Submit both cells; signal each once it has logged 3 steps. The jobs inherit
+# a 150 ms sleep per step (a test hook of scorr_train): on a quiet machine the
+# 64 steps take about 4 s, and a signal sent by this 1 s poll could otherwise
+# arrive after the run has finished.
+SCORR_TEST_STEP_SLEEP_MS=150 "$BIN/scorr_sweep" sweep.yaml --submit > submit.log 2>&1 || { cat submit.log; fail "--submit failed"; }
 cat submit.log
 declare -A how=([usr1-seed1]="--batch --signal=USR1" [term-seed1]="--full --signal=TERM")
 declare -A sent=()

@@ -1,7 +1,9 @@
 /* Every sweep file in experiments/sweeps/ loads, expands and writes; the
  * ablation sweeps hold the paper's cells: A0..A6 with exactly the module
  * switches of Table 4, st with the A3 of its seed as teacher, the dilation
- * kernels of Table 6, three seeds each. */
+ * kernels of Table 6, three seeds each; the synthetic sweep's further cells
+ * (selection ratio, HR loss, from scratch, lambda 1) differ from A6 or A3 in
+ * exactly what their names say. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +27,34 @@ static void switches(const struct scorr_config *c, int s[6])
     s[5] = ts && c->pseudo.dilation_kernel > 0;
 }
 
+/* The full method (A6) but for what the cell's name says. */
+static int full_method(const struct scorr_config *c)
+{
+    return c->variant == SCORR_VARIANT_MT && c->model.sce.enabled && !c->model.backbone.freeze &&
+           c->pseudo.dilation_kernel == 7;
+}
+
+/* A further cell of the synthetic sweep: 1 if known and right, 0 if wrong,
+ * -1 if its name is none of them. */
+static int check_extra(const char *setting, const struct scorr_config *c)
+{
+    const double end = c->pseudo.selection.end_ratio, start = c->pseudo.selection.start_ratio;
+    if (!strcmp(setting, "r05")) return full_method(c) && end == 0.5 && start == 0.2;
+    if (!strcmp(setting, "r07")) return full_method(c) && end == 0.7 && start == 0.2;
+    if (!strcmp(setting, "r10")) return full_method(c) && end == 1.0 && start == 0.2;
+    if (!strcmp(setting, "nosel")) return full_method(c) && start < 0;
+    if (!strcmp(setting, "l1"))
+        return full_method(c) && start == 0.2 && end == 0.9 && c->pseudo.weight == 1.0;
+    if (!strcmp(setting, "up1mt")) return full_method(c) && c->model.upsample == 1;
+    if (!strcmp(setting, "up1"))
+        return c->variant == SCORR_VARIANT_BASELINE && c->model.upsample == 1 &&
+               !c->model.backbone.freeze && c->model.sce.enabled;
+    return -1;
+}
+
 static void check_ablation(const struct scorr_sweep *sw)
 {
-    CHECK(sw->n_cells == 30, "%s: %d cells, expected 10 settings x 3 seeds", sw->name,
-          sw->n_cells);
+    int core = 0, extra = 0;
     for (int i = 0; i < sw->n_cells; i++) {
         const struct scorr_sweep_cell *c = &sw->cells[i];
         char setting[32];
@@ -40,6 +66,23 @@ static void check_ablation(const struct scorr_sweep *sw)
         CHECK(c->cfg.seed == seed, "%s: seed %d", c->id, c->cfg.seed);
         int s[6];
         switches(&c->cfg, s);
+        int x = check_extra(setting, &c->cfg);
+        if (x >= 0) {
+            CHECK(x == 1, "%s: not what its name says", c->id);
+            CHECK(strstr(sw->name, "synth") != NULL, "%s: a synthetic-only cell in %s", c->id,
+                  sw->name);
+            extra++;
+            continue;
+        }
+        if (!strcmp(setting, "A3scratch")) {
+            CHECK(c->cfg.variant == SCORR_VARIANT_BASELINE && !c->cfg.model.backbone.freeze &&
+                      c->cfg.model.upsample == 4 && !c->cfg.model.backbone.weights[0] &&
+                      !c->cfg.model.weights[0],
+                  "%s: A3 from random weights", c->id);
+            extra++;
+            continue;
+        }
+        core++;
         if (setting[0] == 'A') {
             int k = setting[1] - '0';
             for (int j = 0; j < 6; j++)
@@ -64,6 +107,10 @@ static void check_ablation(const struct scorr_sweep *sw)
         if (c->cfg.variant == SCORR_VARIANT_MT && c->res.ranks > 1)
             CHECK(c->res.ranks % 2 == 0, "%s: mt on %d ranks", c->id, c->res.ranks);
     }
+    CHECK(core == 30, "%s: %d cells of Tables 4-6, expected 10 settings x 3 seeds", sw->name,
+          core);
+    if (strstr(sw->name, "synth"))
+        CHECK(extra == 24, "%s: %d further cells, expected 8 settings x 3 seeds", sw->name, extra);
 }
 
 int main(void)
