@@ -215,6 +215,17 @@ int scorr_h5_has(const struct scorr_h5 *f, const char *name)
     return 1;
 }
 
+/* A transfer property list for reading n elements: HDF5's default
+ * conversion buffer is 1 MB, allocated and cleared by every read that
+ * converts (variable-length strings always do), however small the read. */
+static hid_t read_xfer(hsize_t n)
+{
+    hid_t p = H5Pcreate(H5P_DATASET_XFER);
+    hsize_t bytes = n < ((hsize_t)1 << 16) ? n * 16 : (hsize_t)1 << 20;
+    if (p >= 0) H5Pset_buffer(p, bytes < 256 ? 256 : (size_t)bytes, NULL, NULL);
+    return p;
+}
+
 static int open_dataset(const struct scorr_h5 *f, const char *name, hid_t *ds)
 {
     int err = 0;
@@ -273,7 +284,7 @@ int scorr_h5_read(const struct scorr_h5 *f, const char *name, enum scorr_dtype t
                   const int64_t *shape, void *out)
 {
     int err = 0;
-    hid_t ds = H5I_INVALID_HID;
+    hid_t ds = H5I_INVALID_HID, xfer = H5I_INVALID_HID;
     int n = 0;
     int64_t dims[SCORR_H5_MAXDIM];
     SCORR_TRY(scorr_h5_shape(f, name, &n, dims));
@@ -289,9 +300,13 @@ int scorr_h5_read(const struct scorr_h5 *f, const char *name, enum scorr_dtype t
     }
     SCORR_TRY(open_dataset(f, name, &ds));
     SCORR_TRY(check_type(f, name, ds, type));
-    SCORR_REQUIRE(H5Dread(ds, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0, SCORR_EIO,
+    hsize_t count = 1;
+    for (int i = 0; i < n; i++) count *= (hsize_t)dims[i];
+    xfer = read_xfer(count);
+    SCORR_REQUIRE(H5Dread(ds, mem_type(type), H5S_ALL, H5S_ALL, xfer, out) >= 0, SCORR_EIO,
                   "'%s': cannot read dataset '%s'", f->path, name);
 done:
+    if (xfer >= 0) H5Pclose(xfer);
     if (ds >= 0) H5Dclose(ds);
     return err;
 }
@@ -313,6 +328,7 @@ int scorr_h5_read_rows(const struct scorr_h5 *f, const char *name, enum scorr_dt
 {
     int err = 0;
     hid_t ds = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+    hid_t xfer = H5I_INVALID_HID;
     hsize_t d[SCORR_H5_MAXDIM];
     SCORR_TRY(open_dataset(f, name, &ds));
     SCORR_TRY(check_type(f, name, ds, type));
@@ -328,9 +344,13 @@ int scorr_h5_read_rows(const struct scorr_h5 *f, const char *name, enum scorr_dt
                   n >= 1 ? (unsigned long long)d[0] : 0ULL);
     if (count == 0) goto done;
     ms = select_rows(fs, n, d, start, count);
-    SCORR_REQUIRE(H5Dread(ds, mem_type(type), ms, fs, H5P_DEFAULT, out) >= 0, SCORR_EIO,
+    hsize_t elems = (hsize_t)count;
+    for (int i = 1; i < n; i++) elems *= d[i];
+    xfer = read_xfer(elems);
+    SCORR_REQUIRE(H5Dread(ds, mem_type(type), ms, fs, xfer, out) >= 0, SCORR_EIO,
                   "'%s': cannot read rows of '%s'", f->path, name);
 done:
+    if (xfer >= 0) H5Pclose(xfer);
     if (ms >= 0) H5Sclose(ms);
     if (fs >= 0) H5Sclose(fs);
     if (ds >= 0) H5Dclose(ds);
@@ -468,6 +488,7 @@ int scorr_h5_read_strings(const struct scorr_h5 *f, const char *name, char ***ou
 {
     int err = 0;
     hid_t ds = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = vlen_str_type(), dt = H5I_INVALID_HID;
+    hid_t xfer = H5I_INVALID_HID;
     char **raw = NULL, **res = NULL;
     hsize_t d = 0;
     *out = NULL;
@@ -488,8 +509,9 @@ int scorr_h5_read_strings(const struct scorr_h5 *f, const char *name, char ***ou
     raw = calloc(d ? d : 1, sizeof *raw);
     res = calloc(d ? d : 1, sizeof *res);
     SCORR_REQUIRE(raw && res, SCORR_ENOMEM, "'%s': out of memory reading '%s'", f->path, name);
+    xfer = read_xfer(d);
     if (d > 0)
-        SCORR_REQUIRE(H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0, SCORR_EIO,
+        SCORR_REQUIRE(H5Dread(ds, t, H5S_ALL, H5S_ALL, xfer, raw) >= 0, SCORR_EIO,
                       "'%s': cannot read strings '%s'", f->path, name);
     for (hsize_t i = 0; i < d; i++) {
         res[i] = strdup(raw[i] ? raw[i] : "");
@@ -502,6 +524,7 @@ int scorr_h5_read_strings(const struct scorr_h5 *f, const char *name, char ***ou
 done:
     if (res) scorr_h5_free_strings(res, (int64_t)d);
     free(raw);
+    if (xfer >= 0) H5Pclose(xfer);
     if (dt >= 0) H5Tclose(dt);
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);

@@ -309,6 +309,9 @@ static int make_pass(struct scorr_conv2d *cv, int which, const struct scorr_conv
     struct scorr_conv2d_impl *im = cv->impl;
     struct pass *ps = &im->p[which];
     dnnl_primitive_attr_t attr = NULL;
+    /* the forward hint a backward pass may create; declared before the
+     * first jump to done, which destroys it */
+    dnnl_primitive_desc_t hint_pd = NULL;
     dnnl_convolution_desc_t cd;
     dnnl_dims_t dx = {s->n, s->c, s->h, s->w}, dy = {s->n, s->k, cv->ho, cv->wo};
     dnnl_dims_t dw = {s->k, s->c, s->kh, s->kw};
@@ -365,7 +368,6 @@ static int make_pass(struct scorr_conv2d *cv, int which, const struct scorr_conv
     /* backward passes need a forward hint; the forward pass has the same
      * algorithm family, created first */
     const_dnnl_primitive_desc_t hint = NULL;
-    dnnl_primitive_desc_t hint_pd = NULL;
     if (which != SCORR_CONV_PASS_FWD) {
         if (im->p[0].pd && im->p[0].algo == ps->algo) {
             hint = im->p[0].pd;

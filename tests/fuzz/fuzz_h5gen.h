@@ -10,6 +10,8 @@
 enum fz_type { FZ_F32, FZ_I32, FZ_U8, FZ_I8 };
 
 hid_t fz_create(const char *path);
+/* A transfer list with a conversion buffer for n elements (H5Pclose it). */
+hid_t fz_dxpl(size_t n);
 hid_t fz_group(hid_t f, const char *name);
 void fz_dataset(hid_t f, const char *name, enum fz_type t, int nd, const hsize_t *dims,
                 double (*value)(size_t i, void *arg), void *arg, struct fuzz_bytes *b);

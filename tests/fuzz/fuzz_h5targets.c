@@ -253,7 +253,9 @@ static void gen_checkpoint_file(const char *path, const char *yaml, const char *
         hid_t sp = H5Screate_simple(1, &one, NULL);
         hid_t ds = H5Dcreate2(f, "/config", st, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (ds >= 0) {
-            H5Dwrite(ds, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+            hid_t xp = fz_dxpl(2);
+            H5Dwrite(ds, st, H5S_ALL, H5S_ALL, xp, v);
+            H5Pclose(xp);
             H5Dclose(ds);
         }
         H5Sclose(sp);
