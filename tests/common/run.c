@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,4 +46,35 @@ int scorr_run_capture(const char *prefix, const char *bin, const char *args, con
     *out = slurp(log, ".out");
     *err = slurp(log, ".err");
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int scorr_run_in(const char *dir, int timeout_s, const char *fmt, ...)
+{
+    char cmd[4096], full[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "cd %s && timeout %d %s > out.txt 2>&1", dir, timeout_s, cmd);
+    int st = system(full);
+    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    if (rc == 124) fprintf(stderr, "TIMEOUT (a hang?) running: %s\n", cmd);
+    return rc;
+}
+
+char *scorr_run_read(const char *dir, const char *rel)
+{
+    static char *last[4];
+    static int k;
+    char path[4400];
+    size_t n;
+    k = (k + 1) % 4;
+    free(last[k]);
+    last[k] = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (scorr_read_file(path, &last[k], &n)) {
+        scorr_error_clear();
+        return "";
+    }
+    return last[k];
 }

@@ -12,4 +12,14 @@
 int scorr_run_capture(const char *prefix, const char *bin, const char *args, const char *log,
                       char **out, char **err);
 
+/* Run printf-style shell text in folder dir under `timeout timeout_s`, its
+ * stdout and stderr to dir/out.txt. Returns the exit status: 124 on the
+ * timeout (with a "TIMEOUT (a hang?)" line on stderr), 128 when killed. */
+int scorr_run_in(const char *dir, int timeout_s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The text of dir/rel, or "" when it cannot be read; the last four results
+ * stay valid (a ring of buffers owned here). */
+char *scorr_run_read(const char *dir, const char *rel);
+
 #endif

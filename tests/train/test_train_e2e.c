@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "run.h"
 #include "ckpt_compare.h"
 #include "scorr/h5.h"
 #include "scorr/io.h"
@@ -31,32 +32,9 @@
 static const char *g_bin, *g_mpi;
 static char g_dir[256];
 
-/* Run a command; return its exit status; its output goes to <dir>/out.txt. */
-static int run(const char *fmt, ...)
-{
-    char cmd[4096], full[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "cd %s && timeout 120 %s > out.txt 2>&1", g_dir, cmd);
-    int st = system(full);
-    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    if (rc == 124) fprintf(stderr, "TIMEOUT (a hang?) running: %s\n", cmd);
-    return rc;
-}
+#define run(...) scorr_run_in(g_dir, 120, __VA_ARGS__)
 
-static char *output(void)
-{
-    static char *last;
-    char path[512];
-    size_t n;
-    free(last);
-    last = NULL;
-    snprintf(path, sizeof path, "%s/out.txt", g_dir);
-    if (scorr_read_file(path, &last, &n)) return "";
-    return last;
-}
+#define output() scorr_run_read(g_dir, "out.txt")
 
 static void write_cfg(const char *name, const char *variant, const char *extra)
 {

@@ -26,44 +26,17 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "run.h"
 #include "scorr/io.h"
 
 static const char *g_bin, *g_mpi;
 static char g_dir[256];
 
-/* Run a shell command in the test folder; its output goes to out.txt. */
-static int run(const char *fmt, ...)
-{
-    char cmd[4096], full[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "cd %s && timeout 120 %s > out.txt 2>&1", g_dir, cmd);
-    int st = system(full);
-    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    if (rc == 124) fprintf(stderr, "TIMEOUT (a hang?) running: %s\n", cmd);
-    return rc;
-}
+#define run(...) scorr_run_in(g_dir, 120, __VA_ARGS__)
 
-static char *read_text(const char *rel)
-{
-    static char *last[4];
-    static int k;
-    char path[512];
-    size_t n;
-    k = (k + 1) % 4;
-    free(last[k]);
-    last[k] = NULL;
-    snprintf(path, sizeof path, "%s/%s", g_dir, rel);
-    if (scorr_read_file(path, &last[k], &n)) {
-        scorr_error_clear();
-        return "";
-    }
-    return last[k];
-}
+#define read_text(rel) scorr_run_read(g_dir, rel)
 
-static char *output(void) { return read_text("out.txt"); }
+#define output() scorr_run_read(g_dir, "out.txt")
 
 /* A tiny baseline experiment <name>.yaml writing to runs/<name>; extra
  * replaces the optim line when given. */
