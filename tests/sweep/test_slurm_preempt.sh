@@ -20,40 +20,10 @@
 set -u
 BIN=${1:?usage: test_slurm_preempt.sh BIN_DIR SOURCE_DIR}
 SRC=${2:?usage: test_slurm_preempt.sh BIN_DIR SOURCE_DIR}
-SKIP=77
-T0=$(date +%s)
-
-skip() { echo "SKIP test_slurm_preempt: $*"; exit $SKIP; }
-fail() { echo "FAIL test_slurm_preempt: $*" >&2; exit 1; }
-say() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (slurmd runs the jobs as root here)"
-for c in munged slurmctld slurmd; do
-  command -v $c >/dev/null || [ -x /usr/sbin/$c ] || skip "$c not installed (bash scripts/deps.sh --test)"
-done
-for c in sbatch squeue scontrol scancel sinfo mpirun h5diff; do
-  command -v $c >/dev/null || skip "$c not installed (bash scripts/deps.sh --test)"
-done
+TEST=test_slurm_preempt NAME_STEM=preempt SLURM_TOOLS="sbatch squeue scontrol scancel sinfo mpirun h5diff"
+# shellcheck source=tests/sweep/slurm_common.sh
+source "$SRC/tests/sweep/slurm_common.sh"
 [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] || skip "needs 2 cores for 2 ranks"
-
-export SLURM_CONF=${SCORR_SLURM_DIR:-/tmp/scorr-slurm}/slurm.conf
-WORK=$(mktemp -d /tmp/scorr_test_slurm_preempt.XXXXXX)
-NAME=scorr-preempt-$$
-STARTED=
-cleanup() {
-  scancel --name="scorr-$NAME" >/dev/null 2>&1 || true
-  if [ -n "$STARTED" ]; then bash "$SRC/scripts/slurm-local.sh" down >/dev/null 2>&1 || true; fi
-  if [ -z "${SCORR_KEEP_TMP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
-
-if [ -f /run/slurmctld.pid ] && kill -0 "$(cat /run/slurmctld.pid)" 2>/dev/null &&
-   sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
-  say "SLURM already up: using it"
-else
-  STARTED=1
-  bash "$SRC/scripts/slurm-local.sh" up || fail "scripts/slurm-local.sh up failed (see above)"
-fi
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

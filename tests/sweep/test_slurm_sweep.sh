@@ -19,43 +19,12 @@
 set -u
 BIN=${1:?usage: test_slurm_sweep.sh BIN_DIR SOURCE_DIR}
 SRC=${2:?usage: test_slurm_sweep.sh BIN_DIR SOURCE_DIR}
-SKIP=77
-T0=$(date +%s)
-
-skip() { echo "SKIP test_slurm_sweep: $*"; exit $SKIP; }
-fail() { echo "FAIL test_slurm_sweep: $*" >&2; exit 1; }
-say() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (slurmd runs the jobs as root here); CI runs as root"
-for c in munged slurmctld slurmd; do
-  command -v $c >/dev/null || [ -x /usr/sbin/$c ] || skip "$c not installed (bash scripts/deps.sh --test)"
-done
-for c in sbatch squeue scontrol scancel sinfo mpirun; do
-  command -v $c >/dev/null || skip "$c not installed (bash scripts/deps.sh --test)"
-done
+TEST=test_slurm_sweep NAME_STEM=e2e SLURM_TOOLS="sbatch squeue scontrol scancel sinfo mpirun"
+# shellcheck source=tests/sweep/slurm_common.sh
+source "$SRC/tests/sweep/slurm_common.sh"
 for p in scorr_sweep scorr_table scorr_train scorr_eval scorr_synth; do
   [ -x "$BIN/$p" ] || fail "$BIN/$p missing (build it first)"
 done
-
-export SLURM_CONF=${SCORR_SLURM_DIR:-/tmp/scorr-slurm}/slurm.conf
-WORK=$(mktemp -d /tmp/scorr_test_slurm_sweep.XXXXXX)
-NAME=scorr-e2e-$$
-STARTED=
-cleanup() {
-  scancel --name="scorr-$NAME" >/dev/null 2>&1 || true
-  if [ -n "$STARTED" ]; then bash "$SRC/scripts/slurm-local.sh" down >/dev/null 2>&1 || true; fi
-  if [ -z "${SCORR_KEEP_TMP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
-
-# SLURM: reuse a running one, else start it here.
-if [ -f /run/slurmctld.pid ] && kill -0 "$(cat /run/slurmctld.pid)" 2>/dev/null &&
-   sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
-  say "SLURM already up: using it"
-else
-  STARTED=1
-  bash "$SRC/scripts/slurm-local.sh" up || fail "scripts/slurm-local.sh up failed (see above)"
-fi
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 cd "$WORK" || fail "cd $WORK"
