@@ -52,6 +52,8 @@ struct scorr_table_options {
     double alpha;                     /* PCK@alpha (the eval JSON key "%g") */
 };
 
+enum { SCORR_RUN_PL = 6 };
+
 /* One run folder as read. */
 struct scorr_run {
     char dir[1024];                   /* the run folder */
@@ -61,10 +63,11 @@ struct scorr_run {
     char why[256];                    /* when not counted: why */
     double value;                     /* the metric (PCK in percent) */
     int finished;                     /* summary.json says finished */
-    /* pseudo-label precision (percent) at the last epoch of a finished run,
-     * pooled over its networks: candidates, selected, outside the dilated
-     * mask; NaN where epochs.csv has none (no dense flow, no pseudo-labels) */
-    double pl[3];
+    /* pseudo-label precision (percent) of a finished run, pooled over its
+     * networks: candidates, selected, outside the dilated mask, at the last
+     * epoch [0..2] and at the first epoch with pseudo-labels [3..5]; NaN
+     * where epochs.csv has none (no dense flow, no pseudo-labels) */
+    double pl[SCORR_RUN_PL];
     int n_cat;
     char (*cat)[64];                  /* category names */
     double *cat_value;                /* per-category test PCK@alpha */

@@ -172,10 +172,26 @@ static double csv_number(const char *line, int col)
     return end == p ? NAN : v;
 }
 
-/* r->pl from <run>/epochs.csv: the rows of the last epoch, counts pooled over
- * the networks (precision * n gives the correct count: n is exact, the
- * precision has six decimals). An epochs.csv without the columns (older
- * runs) leaves NaN. */
+/* Pooled precision (percent) of the rows of epoch `epoch`, over the networks
+ * (precision * n gives the correct count: n is exact, the precision has six
+ * decimals), of column pair ci; NaN when no row has a count. */
+static double pooled(const char *text, double epoch, const int ci[2])
+{
+    double n = 0, ok = 0;
+    for (const char *l = strchr(text, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        if (csv_number(l + 1, 0) != epoch) continue;
+        double cn = csv_number(l + 1, ci[0]), cp = csv_number(l + 1, ci[1]);
+        if (!(cn > 0) || isnan(cp)) continue;
+        n += cn;
+        ok += floor(cp * cn + 0.5);
+    }
+    return n > 0 ? 100.0 * ok / n : NAN;
+}
+
+/* r->pl from <run>/epochs.csv: at the last epoch and at the first epoch with
+ * pseudo-labels (where the small-loss selection keeps its start ratio), counts
+ * pooled over the networks. An epochs.csv without the columns (older runs)
+ * leaves NaN. */
 static int read_pseudo(struct scorr_run *r)
 {
     int err = 0;
@@ -184,7 +200,7 @@ static int read_pseudo(struct scorr_run *r)
     static const char *const cols[3][2] = {{"pl_cand_n", "pl_cand_prec"},
                                            {"pl_sel_n", "pl_sel_prec"},
                                            {"pl_out_n", "pl_out_prec"}};
-    for (int k = 0; k < 3; k++) r->pl[k] = NAN;
+    for (int k = 0; k < SCORR_RUN_PL; k++) r->pl[k] = NAN;
     snprintf(path, sizeof path, "%s/epochs.csv", r->dir);
     if (!r->finished || !scorr_exists(path)) return 0;
     SCORR_TRY(scorr_read_file(path, &text, &len));
@@ -194,21 +210,15 @@ static int read_pseudo(struct scorr_run *r)
     for (int k = 0; k < 3; k++)
         for (int j = 0; j < 2; j++) ci[k][j] = csv_column(text, cols[k][j]);
     if (ci[0][0] < 0) goto done;
-    double last = -1;
+    double last = -1, first = INFINITY;
     for (const char *l = strchr(text, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
         double e = csv_number(l + 1, 0);
         if (e > last) last = e;
+        if (csv_number(l + 1, ci[0][0]) > 0 && e < first) first = e;
     }
     for (int k = 0; k < 3; k++) {
-        double n = 0, ok = 0;
-        for (const char *l = strchr(text, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
-            if (csv_number(l + 1, 0) != last) continue;
-            double cn = csv_number(l + 1, ci[k][0]), cp = csv_number(l + 1, ci[k][1]);
-            if (!(cn > 0) || isnan(cp)) continue;
-            n += cn;
-            ok += floor(cp * cn + 0.5);
-        }
-        if (n > 0) r->pl[k] = 100.0 * ok / n;
+        r->pl[k] = pooled(text, last, ci[k]);
+        r->pl[3 + k] = pooled(text, first, ci[k]);
     }
 done:
     free(text);
@@ -258,7 +268,7 @@ static int collect_run(const char *dir, const char *cell, const char *exp,
                       "cells.tsv)", dir);
         SCORR_TRY(read_config(exp, &r->cfg));
         snprintf(r->why, sizeof r->why, "not started");
-        for (int k = 0; k < 3; k++) r->pl[k] = NAN;
+        for (int k = 0; k < SCORR_RUN_PL; k++) r->pl[k] = NAN;
         goto done;
     }
     SCORR_TRY(read_config(path, &r->cfg));

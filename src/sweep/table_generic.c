@@ -84,7 +84,9 @@ static void stat_of(const double *v, int n, struct tcell *c)
 }
 
 /* One block over the groups passing `keep`: key columns, then the metric
- * (pseudo = 0) or the three precisions (pseudo = 1), then n. */
+ * (pseudo = 0) or the precisions (pseudo = 1: candidates, selected and
+ * outside the mask at the last epoch, candidates and selected at the first
+ * epoch with pseudo-labels), then n. */
 static int generic_block(struct tctx *x, int pseudo)
 {
     int err = 0;
@@ -99,14 +101,17 @@ static int generic_block(struct tctx *x, int pseudo)
     int nk = varied_keys(x, gs, ng, keys);
     g_sort_x = x, g_sort_keys = keys, g_sort_nk = nk;
     qsort(gs, (size_t)ng, sizeof *gs, cmp_groups);
-    static const char *const PL_HEAD[3] = {"candidates %", "selected %", "outside mask %"};
-    int nval = pseudo ? 3 : 1;
+    static const char *const PL_HEAD[] = {"candidates %", "selected %", "outside mask %",
+                                          "first: candidates %", "first: selected %"};
+    enum { NPL = (int)(sizeof PL_HEAD / sizeof *PL_HEAD) };
+    int nval = pseudo ? NPL : 1;
     struct tblock *b;
     SCORR_TRY(tb_block(x->doc, pseudo ? "pseudo" : "ablation", (nk ? nk : 1) + nval + 1, &b));
     if (pseudo)
         snprintf(b->title, sizeof b->title,
-                 "Pseudo-label precision at the last epoch (%% within one grid cell of the true "
-                 "flow, mean ± std over seeds; n = runs)");
+                 "Pseudo-label precision at the last epoch and at the first epoch with "
+                 "pseudo-labels (%% within one grid cell of the true flow, mean ± std over "
+                 "seeds; n = runs)");
     else
         snprintf(b->title, sizeof b->title, "Ablation (%s, mean ± std over seeds; n = runs)",
                  x->doc->metric);
@@ -143,7 +148,7 @@ static int generic_block(struct tctx *x, int pseudo)
         if (!pseudo) {
             tb_group_stat(x, g, NULL, &row[c]);
         } else {
-            for (int k = 0; k < 3; k++) {
+            for (int k = 0; k < NPL; k++) {
                 for (int i = 0; i < x->g[g].n_runs; i++)
                     v[i] = x->res->runs[x->g[g].runs[i]].pl[k];
                 stat_of(v, x->g[g].n_runs, &row[c + k]);

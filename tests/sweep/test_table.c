@@ -264,8 +264,8 @@ static void test_tables(void)
 /* The generic tables on a selection-ratio / HR-loss sweep made by hand:
  * the varied keys found from the configs (not the seed, not keys the runs
  * share), n/a where a key is moot, rows ordered by value; the pseudo-label
- * table pooled over networks at the last epoch, baselines left out, a run
- * without the columns not counted. */
+ * table pooled over networks at the last epoch and at the first with
+ * pseudo-labels, baselines left out, a run without the columns not counted. */
 static void test_generic(void)
 {
     static const struct spec ABL[] = {
@@ -284,17 +284,19 @@ static void test_generic(void)
         snprintf(buf[i], sizeof buf[i], "%s/%s", tmp, ABL[i].dir);
         paths[i] = buf[i];
     }
-    /* epochs.csv: epoch 0 must be ignored (the last epoch counts), the two
-     * networks pooled; g3 has the columns of an older scorr_train only */
+    /* epochs.csv: the last epoch and the first with pseudo-labels (g1: 0,
+     * g2: 1) count, the two networks pooled; g3 has the columns of an older
+     * scorr_train only */
     const char *head = "epoch,net,loss,loss_gt,loss_pseudo,val_pck,pseudo_weight,keep_ratio,"
                        "lr_head,lr_backbone,seconds,pl_cand_n,pl_cand_prec,pl_sel_n,pl_sel_prec,"
                        "pl_out_n,pl_out_prec\n";
     const char *rows[2] = {
-        /* g1: cand (50 + 70) / 200 = 60 %, sel (30 + 10) / 80 = 50 %, out 1 / 10 = 10 % */
+        /* g1: cand (50 + 70) / 200 = 60 %, sel (30 + 10) / 80 = 50 %, out 1 / 10 = 10 %;
+         * first (epoch 0): cand 1 / 100 = 1 %, sel 0 / 40 (0.01 * 40 rounds to 0) */
         "0,0,1,1,1,,10,0.5,1,1,1,100,0.01,40,0.01,10,0.01\n"
         "1,0,1,1,1,,10,0.5,1,1,1,100,0.500000,40,0.750000,10,0.100000\n"
         "1,1,1,1,1,,10,0.5,1,1,1,100,0.700000,40,0.250000,,\n",
-        /* g2: 80 %, 50 %, 30 % */
+        /* g2: 80 %, 50 %, 30 %; first = last */
         "1,0,1,1,1,,10,0.5,1,1,1,100,0.800000,40,0.500000,10,0.300000\n"
         "1,1,1,1,1,,10,0.5,1,1,1,100,0.800000,40,0.500000,10,0.300000\n"};
     for (int i = 0; i < 2; i++) {
@@ -348,6 +350,12 @@ static void test_generic(void)
     CHECK(csv_find(csv, "pseudo", lab, "outside mask %", &m, &sd, &n) == 1 &&
               fabs(m - 20) < 1e-9 && fabs(sd - sqrt(200.0)) < 1e-3 && n == 2,
           "pseudo outside: %g %g %d", m, sd, n);
+    CHECK(csv_find(csv, "pseudo", lab, "first: candidates %", &m, &sd, &n) == 1 &&
+              fabs(m - 40.5) < 1e-9 && fabs(sd - 39.5 * sqrt(2.0)) < 1e-3 && n == 2,
+          "pseudo first candidates: %g %g %d", m, sd, n);
+    CHECK(csv_find(csv, "pseudo", lab, "first: selected %", &m, &sd, &n) == 1 &&
+              fabs(m - 25) < 1e-9 && fabs(sd - 25 * sqrt(2.0)) < 1e-3 && n == 2,
+          "pseudo first selected: %g %g %d", m, sd, n);
     CHECK(csv_find(csv, "pseudo", "end_ratio=0.9", "candidates %", &m, &sd, &n) == 1 && n == 0 &&
               isnan(m), "a run without the columns counted: %g %d", m, n);
     CHECK(!strstr(csv, "pseudo,0,0,variant=") && strstr(csv, "pseudo,0,0,model.upsample=1;"),
@@ -368,7 +376,8 @@ static void test_generic(void)
     }
     char *tex = render(paths, NA, SCORR_TABLE_PSEUDO, SCORR_TABLE_LATEX, SCORR_METRIC_TEST, NULL);
     if (tex) {
-        CHECK(strstr(tex, "4 & 0.2 & 0.5 & $70.0 \\pm 14.1$ & $50.0 \\pm 0.0$ & $20.0 \\pm 14.1$ & 2 \\\\"),
+        CHECK(strstr(tex, "4 & 0.2 & 0.5 & $70.0 \\pm 14.1$ & $50.0 \\pm 0.0$ & $20.0 \\pm 14.1$ & "
+                           "$40.5 \\pm 55.9$ & $25.0 \\pm 35.4$ & 2 \\\\"),
               "LaTeX pseudo row:\n%s", tex);
         free(tex);
     }
