@@ -31,6 +31,10 @@ void scorr_arena_free(struct scorr_arena *a);
 void *scorr_arena_alloc(struct scorr_arena *a, size_t n);
 float *scorr_arena_floats(struct scorr_arena *a, size_t n);
 
+/* Bytes an allocation of n bytes takes from an arena (n rounded up to
+ * SCORR_ALIGN): what memory accounting adds up. */
+size_t scorr_arena_bytes(size_t n);
+
 /* Mark and release: scratch used inside one call and given back after. */
 size_t scorr_arena_mark(const struct scorr_arena *a);
 void scorr_arena_release(struct scorr_arena *a, size_t mark);

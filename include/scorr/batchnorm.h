@@ -77,6 +77,15 @@ void scorr_bn_forward(float *y, float *save_mean, float *save_invstd, const floa
                       float *running_mean, float *running_var, enum scorr_bn_mode mode,
                       int relu, const struct scorr_bn_shape *s, float *scratch);
 
+/* The output of the last forward again, from its input and the statistics
+ * it saved (save_mean, save_invstd; nothing updated): the same bits as the
+ * forward's y, which calls it. The backbone recomputes its ReLU outputs
+ * with it instead of keeping them for the backward. scratch as forward. */
+void scorr_bn_apply(float *y, const float *x, const float *residual, const float *gamma,
+                    const float *beta, const float *save_mean, const float *save_invstd,
+                    enum scorr_bn_mode mode, int relu, const struct scorr_bn_shape *s,
+                    float *scratch);
+
 /* Backward of the forward above, with g = relu ? dy * (y > 0) : dy:
  *   dx   (N,HW,C): d/dx,        SET or ADDED per dmode; NULL = not needed
  *   dres (N,HW,C): d/dresidual = g, SET or ADDED per dmode; NULL = not needed

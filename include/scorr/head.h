@@ -81,6 +81,9 @@ struct scorr_head {
     float *dfeat[2], *dy;      /* (m, dim) each */
     float *dcorr, *dmnn;
     float *scratch;            /* shared by the SCE and soft-argmax ops */
+    /* arena bytes by use, set by scorr_head_alloc: what the forward keeps,
+     * the backward's gradient buffers, the shared scratch */
+    size_t mem_act, mem_grad, mem_scratch;
 };
 
 /* Validate cfg (errors name the key, expected and found) and append the SCE

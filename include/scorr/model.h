@@ -55,6 +55,24 @@ size_t scorr_model_arena_bytes(const struct scorr_model *m);
  * CPU dispatch of conv.h's scorr_precision_resolve). */
 enum scorr_precision scorr_model_precision(const struct scorr_model *m);
 
+/* The bytes a model holds, by what holds them (benchmarks, the trainer's
+ * start-up report; docs/performance.md "Peak memory"). Everything but
+ * params and grads is part of the one activation arena. Local. */
+struct scorr_model_memory {
+    size_t params, grads;    /* flat parameter and gradient buffers */
+    size_t bb_act;           /* backbone: activations kept for the backward (forward-only:
+                              * its ping-pong buffers) */
+    size_t bb_act_conv;      /*   of which conv outputs (the batch norms' inputs) */
+    size_t bb_act_relu;      /*   of which ReLU outputs inside blocks and the stem's */
+    size_t bb_grad;          /* backbone: activation gradients of the backward */
+    size_t bb_scratch;       /* backbone: the workspace its layers share (convolution,
+                              * oneDNN scratchpads, Winograd tiles, block temporaries) */
+    size_t head_act, head_grad, head_scratch; /* the same for the head */
+    size_t io;               /* images, features and their gradient, flow */
+    size_t arena;            /* the activation arena: bb_* + head_* + io */
+};
+void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *out);
+
 /* Training mode: batch-norm batch statistics (when configured) and saved
  * activations. Eval mode: running statistics. A model created with
  * training = 0 cannot be switched to training. */

@@ -16,7 +16,9 @@
  * (running statistics are SCORR_PARAM_BUFFER entries).
  *
  * Memory: build() creates the conv primitives; alloc() hands out what the
- * forward saves for the backward (only when cfg.grad) from an arena, called
+ * forward saves for the backward (only when cfg.grad: the conv outputs and
+ * batch-norm statistics; the ReLU outputs inside the block are recomputed
+ * from them by the backward, scorr_bn_apply) from an arena, called
  * once on a planning arena and once on the real one; every call also takes a
  * caller scratch of scorr_resblock_scratch_bytes() bytes (64-byte aligned),
  * which blocks of one network share. No call after alloc() allocates. Local;
@@ -62,8 +64,10 @@ struct scorr_resblock {
     int ho, wo, cout;       /* output size */
     struct scorr_cbn u[3];  /* main path */
     struct scorr_cbn ds;    /* downsample (when cfg.downsample) */
-    float *r[2];            /* ReLU outputs of units 0 and 1 (saved when grad) */
+    float *r[2];            /* ReLU outputs of units 0 and 1: in the scratch, set by each
+                             * forward; not kept (the backward recomputes them) */
     size_t scratch;         /* bytes any call needs */
+    size_t mem_conv, mem_relu; /* arena bytes of the saved conv outputs and ReLU outputs (alloc) */
     enum scorr_bn_mode last_mode;
 };
 

@@ -81,7 +81,8 @@ struct scorr_resnet {
     int nblocks;
     struct scorr_resblock *blocks;
     /* arena */
-    float *r0;                    /* stem ReLU output (N, S/2, S/2, width) */
+    float *r0;                    /* stem ReLU output (N, S/2, S/2, width); with grad it is
+                                   * gbuf[0], recomputed by the backward */
     int32_t *arg;                 /* max-pool winners */
     float *p0;                    /* max-pool output = layer1 input */
     float **bout;                 /* block outputs (nblocks - 1 of them; the last is the caller's) */
@@ -89,6 +90,11 @@ struct scorr_resnet {
     void *scratch;
     size_t scratch_bytes;
     size_t params_end;            /* end (in floats) of the last backbone entry in the table */
+    /* arena bytes by use, set by scorr_resnet_alloc: activations (kept for
+     * the backward when cfg.grad; forward ping-pong buffers otherwise),
+     * activation-gradient buffers of the backward, the shared workspace */
+    size_t mem_act, mem_grad, mem_scratch;
+    size_t mem_act_conv, mem_act_relu; /* of mem_act: conv outputs (batch-norm inputs), ReLU outputs */
     /* backward hook (scorr_resnet_set_grad_hook), NULL = none */
     scorr_grad_ready_fn grad_ready;
     void *grad_ready_ctx;

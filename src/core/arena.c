@@ -46,6 +46,8 @@ float *scorr_arena_floats(struct scorr_arena *a, size_t n)
     return scorr_arena_alloc(a, n * sizeof(float));
 }
 
+size_t scorr_arena_bytes(size_t n) { return round_up(n); }
+
 size_t scorr_arena_mark(const struct scorr_arena *a) { return a->used; }
 
 void scorr_arena_release(struct scorr_arena *a, size_t mark)

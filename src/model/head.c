@@ -148,39 +148,54 @@ done:
     return err;
 }
 
+/* Take n floats (or bytes) from the arena and count them in *acc. */
+static float *take_f(struct scorr_arena *a, size_t n, size_t *acc)
+{
+    *acc += scorr_arena_bytes(n * sizeof(float));
+    return scorr_arena_floats(a, n);
+}
+
+static void *take_b(struct scorr_arena *a, size_t n, size_t *acc)
+{
+    *acc += scorr_arena_bytes(n);
+    return scorr_arena_alloc(a, n);
+}
+
 void scorr_head_alloc(struct scorr_head *hd, struct scorr_arena *a)
 {
     const struct scorr_head_config *c = &hd->cfg;
     size_t m = hd->m, d = (size_t)hd->dim, l = (size_t)c->h * c->w, b = (size_t)c->batch;
     int train = !c->inference_only;
+    size_t *act = &hd->mem_act, *grad = &hd->mem_grad;
+    hd->mem_act = hd->mem_grad = hd->mem_scratch = 0;
     for (int side = 0; side < 2; side++) {
         if (c->sce) {
-            hd->sce_y[side] = scorr_arena_floats(a, m * d);
-            hd->sce_sim[side] = scorr_arena_floats(a, m * 4 * (size_t)c->sce_kernel);
-            hd->sce_nrm[side] = scorr_arena_floats(a, m * (size_t)c->channels);
-            hd->sce_den[side] = scorr_arena_floats(a, m);
+            hd->sce_y[side] = take_f(a, m * d, act);
+            hd->sce_sim[side] = take_f(a, m * 4 * (size_t)c->sce_kernel, act);
+            hd->sce_nrm[side] = take_f(a, m * (size_t)c->channels, act);
+            hd->sce_den[side] = take_f(a, m, act);
         }
-        hd->feat[side] = scorr_arena_floats(a, m * d);
-        hd->rnorm[side] = scorr_arena_floats(a, m);
-        hd->dfeat[side] = train ? scorr_arena_floats(a, m * d) : NULL;
+        hd->feat[side] = take_f(a, m * d, act);
+        hd->rnorm[side] = take_f(a, m, act);
+        hd->dfeat[side] = train ? take_f(a, m * d, grad) : NULL;
     }
-    hd->dy = train && c->sce ? scorr_arena_floats(a, m * d) : NULL;
-    hd->corr = scorr_arena_floats(a, b * l * l);
-    hd->mnn = scorr_arena_floats(a, b * l * l);
-    hd->dcorr = train ? scorr_arena_floats(a, b * l * l) : NULL;
-    hd->dmnn = train ? scorr_arena_floats(a, b * l * l) : NULL;
-    hd->smax = scorr_arena_floats(a, b * l);
-    hd->tmax = scorr_arena_floats(a, b * l);
-    hd->sarg = scorr_arena_alloc(a, b * l * sizeof(int32_t));
-    hd->targ = scorr_arena_alloc(a, b * l * sizeof(int32_t));
-    hd->stats = scorr_arena_floats(a, scorr_softargmax_stats_floats(&hd->sa_shape));
+    hd->dy = train && c->sce ? take_f(a, m * d, grad) : NULL;
+    hd->corr = take_f(a, b * l * l, act);
+    hd->mnn = take_f(a, b * l * l, act);
+    hd->dcorr = train ? take_f(a, b * l * l, grad) : NULL;
+    hd->dmnn = train ? take_f(a, b * l * l, grad) : NULL;
+    hd->smax = take_f(a, b * l, act);
+    hd->tmax = take_f(a, b * l, act);
+    hd->sarg = take_b(a, b * l * sizeof(int32_t), act);
+    hd->targ = take_b(a, b * l * sizeof(int32_t), act);
+    hd->stats = take_f(a, scorr_softargmax_stats_floats(&hd->sa_shape), act);
     size_t scratch = train ? scorr_softargmax_scratch_floats(&hd->sa_shape)
                            : scorr_softargmax_forward_scratch_floats(&hd->sa_shape);
     if (c->sce && train) {
         size_t s2 = scorr_sce_scratch_floats(&hd->sce_shape);
         scratch = s2 > scratch ? s2 : scratch;
     }
-    hd->scratch = scorr_arena_floats(a, scratch);
+    hd->scratch = take_f(a, scratch, &hd->mem_scratch);
 }
 
 static const float *weight_of(const struct scorr_head *hd, const float *params)

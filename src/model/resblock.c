@@ -144,10 +144,14 @@ int scorr_resblock_build(struct scorr_resblock *b, const struct scorr_resblock_c
     size_t m0 = al(out_floats(&b->u[0]) * sizeof(float));
     size_t m1 = b->nconv == 3 ? al(out_floats(&b->u[1]) * sizeof(float)) : 0;
     if (cfg->grad) {
-        /* forward: the downsample BN output; backward: T (last unit), G (skip),
-         * M1, M0 (see scorr_resblock_backward) */
-        tmp_f = cfg->downsample ? outb : 0;
-        tmp_b = outb + (cfg->downsample ? outb : 0) + m1 + m0;
+        /* The ReLU outputs inside the block are not kept: the forward writes
+         * them to R, the backward recomputes them there from the saved conv
+         * outputs (scorr_bn_apply, the same bits). forward: the downsample BN
+         * output, R; backward: T (last unit), G (skip), M1, M0, R (see
+         * scorr_resblock_backward) */
+        const size_t rb = m0 > m1 ? m0 : m1;
+        tmp_f = (cfg->downsample ? outb : 0) + rb;
+        tmp_b = outb + (cfg->downsample ? outb : 0) + m1 + m0 + rb;
     } else {
         /* forward only: conv outputs, ReLU outputs, downsample output, statistics */
         size_t amax = outb > m0 ? outb : m0;
@@ -176,10 +180,13 @@ static void alloc_unit(struct scorr_cbn *u, struct scorr_arena *a)
 
 void scorr_resblock_alloc(struct scorr_resblock *b, struct scorr_arena *arena)
 {
+    b->mem_conv = b->mem_relu = 0;
     if (!b->cfg.grad) return;
     for (int i = 0; i < b->nconv; i++) alloc_unit(&b->u[i], arena);
     if (b->cfg.downsample) alloc_unit(&b->ds, arena);
-    for (int i = 0; i < b->nconv - 1; i++) b->r[i] = scorr_arena_floats(arena, out_floats(&b->u[i]));
+    /* the ReLU outputs r[] live in the scratch (forward, backward recomputes) */
+    for (int i = 0; i < b->nconv; i++) b->mem_conv += scorr_arena_bytes(out_floats(&b->u[i]) * sizeof(float));
+    if (b->cfg.downsample) b->mem_conv += scorr_arena_bytes(out_floats(&b->ds) * sizeof(float));
 }
 
 /* Carve 64-byte aligned pieces off a scratch pointer. */
@@ -247,8 +254,13 @@ void scorr_resblock_forward(struct scorr_resblock *b, float *out, const float *x
             b->ds.mean = take(&p, stat_floats(&b->ds) * sizeof(float));
             b->ds.invstd = take(&p, stat_floats(&b->ds) * sizeof(float));
         }
-    } else if (b->cfg.downsample) {
-        skip_buf = take(&p, out_floats(&b->ds) * sizeof(float));
+    } else {
+        if (b->cfg.downsample) skip_buf = take(&p, out_floats(&b->ds) * sizeof(float));
+        /* one buffer R for the ReLU outputs: r1 = relu(bn2(conv2(r0))) may
+         * overwrite r0 once conv2 has read it */
+        size_t m0 = out_floats(&b->u[0]) * sizeof(float);
+        size_t m1 = b->nconv == 3 ? out_floats(&b->u[1]) * sizeof(float) : 0;
+        b->r[0] = b->r[1] = take(&p, m0 > m1 ? m0 : m1);
     }
     b->last_mode = mode;
     const float *skip = x;
@@ -283,6 +295,10 @@ void scorr_resblock_backward(struct scorr_resblock *b, float *dx, float *grads, 
     float *m[2];
     m[1] = b->nconv == 3 ? take(&p, out_floats(&b->u[1]) * sizeof(float)) : NULL;
     m[0] = take(&p, out_floats(&b->u[0]) * sizeof(float));
+    /* R: the ReLU output r_{i-1} recomputed for unit i's conv and unit i-1's BN */
+    const size_t m0b = out_floats(&b->u[0]) * sizeof(float);
+    const size_t m1b = b->nconv == 3 ? out_floats(&b->u[1]) * sizeof(float) : 0;
+    float *rbuf = take(&p, m0b > m1b ? m0b : m1b);
 
     /* out = act(bn_last(a_last) + skip): t = d a_last, the skip gets g = d skip
      * (straight into dx for an identity skip) */
@@ -315,7 +331,13 @@ void scorr_resblock_backward(struct scorr_resblock *b, float *dx, float *grads, 
     float *da = t;
     for (int i = last; i >= 0; i--) {
         u = &b->u[i];
-        const float *in = i ? b->r[i - 1] : x;
+        if (i) {
+            /* r_{i-1} = relu(bn_{i-1}(a_{i-1})), as the forward computed it */
+            const struct scorr_cbn *v = &b->u[i - 1];
+            scorr_bn_apply(rbuf, v->a, NULL, params + v->o_g, params + v->o_b, v->mean,
+                           v->invstd, mode, 1, &v->bn, bscr);
+        }
+        const float *in = i ? rbuf : x;
         float *din = i ? m[i - 1] : dx;
         enum scorr_grad_mode mode_in = i ? SCORR_GRAD_SET : SCORR_GRAD_ADD;
         if (i == 0 && !dx) din = NULL;
@@ -327,7 +349,7 @@ void scorr_resblock_backward(struct scorr_resblock *b, float *dx, float *grads, 
             /* r_{i-1} = relu(bn_{i-1}(a_{i-1})): in place over m[i-1] */
             struct scorr_cbn *v = &b->u[i - 1];
             scorr_bn_backward(m[i - 1], NULL, grads + v->o_g, grads + v->o_b, m[i - 1],
-                              b->r[i - 1], v->a, params + v->o_g, v->mean, v->invstd, mode, 1,
+                              rbuf, v->a, params + v->o_g, v->mean, v->invstd, mode, 1,
                               SCORR_GRAD_SET, &v->bn, bscr);
             da = m[i - 1];
         }

@@ -156,6 +156,8 @@ void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
     const size_t p0n = (size_t)ps->n * scorr_pool_out(ps->h, 3, 2, 1) *
                        scorr_pool_out(ps->w, 3, 2, 1) * ps->c;
     struct scorr_cbn *st = &net->stem;
+    /* each category is handed out in one run, so its bytes are a difference of marks */
+    size_t mark = scorr_arena_mark(arena);
     st->a = scorr_arena_floats(arena, r0n);
     st->mean = scorr_arena_floats(arena, (size_t)st->bn.groups * st->bn.c);
     st->invstd = scorr_arena_floats(arena, (size_t)st->bn.groups * st->bn.c);
@@ -163,25 +165,39 @@ void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
     size_t bmax = 0;
     for (int i = 0; i < nb; i++)
         if (block_out_floats(&net->blocks[i]) > bmax) bmax = block_out_floats(&net->blocks[i]);
+    net->mem_grad = net->mem_act_conv = net->mem_act_relu = 0;
     if (net->cfg.grad) {
-        net->r0 = scorr_arena_floats(arena, r0n);
+        /* the stem's ReLU output r0 is not kept: the forward writes it to
+         * gbuf[0] (free until the backward), the backward recomputes it there */
         net->arg = scorr_arena_alloc(arena, p0n * sizeof(int32_t));
         for (int i = 0; i < nb; i++) scorr_resblock_alloc(&net->blocks[i], arena);
         for (int i = 0; i < nb - 1; i++)
             net->bout[i] = scorr_arena_floats(arena, block_out_floats(&net->blocks[i]));
+        net->mem_act = scorr_arena_mark(arena) - mark;
+        net->mem_act_conv = scorr_arena_bytes(r0n * sizeof(float));
+        for (int i = 0; i < nb; i++) {
+            net->mem_act_conv += net->blocks[i].mem_conv;
+            net->mem_act_relu += net->blocks[i].mem_relu;
+        }
+        mark = scorr_arena_mark(arena);
         /* block-input gradients and the stem's ReLU-output gradient */
         size_t gmax = bmax > r0n ? bmax : r0n;
         if (p0n > gmax) gmax = p0n;
         net->gbuf[0] = scorr_arena_floats(arena, gmax);
         net->gbuf[1] = scorr_arena_floats(arena, gmax);
+        net->r0 = net->gbuf[0];
+        net->mem_grad = scorr_arena_mark(arena) - mark;
     } else {
         /* forward only: the stem BN runs in place, block outputs ping-pong */
         net->r0 = st->a;
         net->arg = NULL;
         float *pp[2] = {scorr_arena_floats(arena, bmax), scorr_arena_floats(arena, bmax)};
         for (int i = 0; i < nb - 1; i++) net->bout[i] = pp[i % 2];
+        net->mem_act = scorr_arena_mark(arena) - mark;
     }
+    mark = scorr_arena_mark(arena);
     net->scratch = scorr_arena_alloc(arena, net->scratch_bytes);
+    net->mem_scratch = scorr_arena_mark(arena) - mark;
 }
 
 void scorr_resnet_set_training(struct scorr_resnet *net, int on) { net->training = on != 0; }
@@ -251,6 +267,10 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
     void *cscr = net->scratch;
     float *bscr = (float *)((char *)net->scratch + net->stem.conv.scratch);
     scorr_maxpool_backward(dr0, dcur, net->arg, &net->pool, SCORR_GRAD_SET);
+    /* r0 again, into gbuf[0] (dcur, read by the max-pool backward just above) */
+    SCORR_ASSERT(net->r0 == net->gbuf[0] && dcur == net->gbuf[0]);
+    scorr_bn_apply(net->r0, st->a, NULL, params + st->o_g, params + st->o_b, st->mean,
+                   st->invstd, mode, 1, &st->bn, bscr);
     scorr_bn_backward(dr0, NULL, grads + st->o_g, grads + st->o_b, dr0, net->r0, st->a,
                       params + st->o_g, st->mean, st->invstd, mode, 1, SCORR_GRAD_SET, &st->bn,
                       bscr);

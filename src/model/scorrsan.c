@@ -29,6 +29,7 @@ struct scorr_model {
     float *feat, *dfeat;     /* (2B, h, w, C) */
     float *flow;             /* (B, G, G, 2) */
     size_t img_floats, feat_floats;
+    size_t mem_io;           /* arena bytes of images, feat, dfeat, flow */
     int training, built_net, built_head;
     enum scorr_precision prec; /* the backbone's convolutions, as they run */
     struct scorr_model_times times;
@@ -54,12 +55,14 @@ static void plan(struct scorr_model *m, struct scorr_arena *a)
 {
     scorr_resnet_alloc(&m->net, a);
     scorr_head_alloc(&m->head, a);
+    const size_t io = scorr_arena_mark(a);
     m->images = scorr_arena_floats(a, m->img_floats);
     m->feat = scorr_arena_floats(a, m->feat_floats);
     m->dfeat = m->cfg.training && !m->cfg.freeze_backbone ? scorr_arena_floats(a, m->feat_floats)
                                                            : NULL;
     m->flow = scorr_arena_floats(a, (size_t)m->cfg.batch * scorr_model_grid(m) *
                                         scorr_model_grid(m) * 2);
+    m->mem_io = scorr_arena_mark(a) - io;
 }
 
 int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
@@ -151,6 +154,18 @@ int scorr_model_grid(const struct scorr_model *m)
     return m->cfg.image_size / 16 * m->cfg.upsample;
 }
 size_t scorr_model_arena_bytes(const struct scorr_model *m) { return m->arena.size; }
+
+void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *out)
+{
+    const size_t flat = scorr_arena_bytes(m->table.total * sizeof(float));
+    *out = (struct scorr_model_memory){
+        .params = flat, .grads = flat,
+        .bb_act = m->net.mem_act, .bb_act_conv = m->net.mem_act_conv,
+        .bb_act_relu = m->net.mem_act_relu, .bb_grad = m->net.mem_grad,
+        .bb_scratch = m->net.mem_scratch, .head_act = m->head.mem_act,
+        .head_grad = m->head.mem_grad, .head_scratch = m->head.mem_scratch,
+        .io = m->mem_io, .arena = m->arena.size};
+}
 
 void scorr_model_set_training(struct scorr_model *m, int on)
 {

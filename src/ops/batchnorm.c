@@ -149,8 +149,6 @@ void scorr_bn_forward(float *y, float *save_mean, float *save_invstd, const floa
                       int relu, const struct scorr_bn_shape *s, float *scratch)
 {
     const int C = s->c;
-    const int G = mode == SCORR_BN_BATCH ? s->groups : 1;
-    const size_t rows = (size_t)s->n * s->hw, rows_g = rows / (size_t)G;
     SCORR_ASSERT(y && save_mean && save_invstd && x && gamma && beta && running_mean &&
                  running_var && scratch);
     if (mode == SCORR_BN_BATCH) {
@@ -165,6 +163,18 @@ void scorr_bn_forward(float *y, float *save_mean, float *save_invstd, const floa
             memcpy(save_invstd + (size_t)g * C, save_invstd, (size_t)C * sizeof(float));
         }
     }
+    scorr_bn_apply(y, x, residual, gamma, beta, save_mean, save_invstd, mode, relu, s, scratch);
+}
+
+void scorr_bn_apply(float *y, const float *x, const float *residual, const float *gamma,
+                    const float *beta, const float *save_mean, const float *save_invstd,
+                    enum scorr_bn_mode mode, int relu, const struct scorr_bn_shape *s,
+                    float *scratch)
+{
+    const int C = s->c;
+    const int G = mode == SCORR_BN_BATCH ? s->groups : 1;
+    const size_t rows = (size_t)s->n * s->hw, rows_g = rows / (size_t)G;
+    SCORR_ASSERT(y && x && gamma && beta && save_mean && save_invstd && scratch);
     /* y = x * scale + shift, scale = gamma * invstd, shift = beta - mean * scale
      * (PyTorch's CPU form of the same affine map) */
     float *scale = scratch, *shift = scratch + (size_t)G * C;

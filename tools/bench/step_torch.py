@@ -28,6 +28,15 @@ has the measurements behind the default):
         gradients, optimiser and loss fp32)
   --search  time every candidate configuration (one warm-up + one step each)
         and run the fastest; the chosen one is printed.
+  --variant baseline|mt  mt: two networks (seeds 0 and 1), each with its own
+        AdamW; each network's loss adds lambda (10) times the mean EPE to the
+        peer's detached flow at the positions kept by the crossed small-loss
+        selection (ratio 0.2) among the candidates (the label mask dilated by
+        7 x 7), as scorr_train's mt step on one rank; backward and AdamW per
+        network
+  --memory  run --iters steps without warm-up and print "MAXRSS <kB>", the
+        process's peak resident memory (resource.getrusage RUSAGE_SELF
+        ru_maxrss) after them (bench/bench_memory.c)
 
     OMP_NUM_THREADS=1 /usr/bin/python3 tools/bench/step_torch.py --threads 1
 
@@ -39,6 +48,7 @@ operators of one step instead. If torch cannot be imported it prints
 """
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -183,6 +193,66 @@ def build(a):
     return step
 
 
+def build_mt(a, lam=10.0, ratio=0.2, dilation=7):
+    """The mt step: two networks trained on each other's detached flows."""
+    torch.backends.mkldnn.enabled = a.mkldnn == "on"
+    ref.UP, ref.BETA = a.up, 0.02
+    if a.bn == "batch":
+        a.backbone_calls = 2
+    cl = a.memory_format == "channels_last"
+    nets, opts = [], []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        model = PaperSCorrSAN(a.depth, a.kernel, a.sce_out, a.backbone_calls, a.head)
+        model.train(a.bn == "batch")
+        if cl:
+            model = model.to(memory_format=torch.channels_last)
+        head = [q for n, q in model.named_parameters() if "feature_extraction" not in n]
+        back = [q for n, q in model.named_parameters() if "feature_extraction" in n]
+        opts.append(torch.optim.AdamW([{"params": head, "lr": 3e-5}, {"params": back, "lr": 3e-6}],
+                                      weight_decay=0.05, foreach=a.adamw == "foreach"))
+        nets.append(model)
+    torch.manual_seed(0)
+    B, S, G = a.batch, a.size, a.size // 16 * a.up
+    src = torch.randn(B, 3, S, S)
+    trg = torch.randn(B, 3, S, S)
+    if cl:
+        src = src.contiguous(memory_format=torch.channels_last)
+        trg = trg.contiguous(memory_format=torch.channels_last)
+    gt = torch.randn(B, 2, G, G) * 4
+    mask = torch.rand(B, G, G) < 0.02
+    cand = F.max_pool2d(mask.float()[:, None], dilation, 1, dilation // 2)[:, 0] > 0
+    bf16 = a.precision == "bf16"
+    none = a.zero_grad == "none"
+
+    def step():
+        t0 = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            flows = [net(trg, src).float() for net in nets]
+        t1 = time.perf_counter()
+        losses = []
+        for k in (0, 1):
+            me, peer = flows[k], flows[1 - k].detach()
+            loss = torch.norm(me - gt, 2, 1)[mask].sum() / mask.sum()
+            own = torch.norm(me - peer, 2, 1)[cand]           # this network's pseudo loss
+            rank = torch.norm(peer - me.detach(), 2, 1)[cand]  # what the selection ranks
+            keep = torch.topk(rank, max(1, int(ratio * rank.numel())), largest=False).indices
+            losses.append(loss + lam * own[keep].mean())
+        t2 = time.perf_counter()
+        for loss in losses:
+            loss.backward()
+        t3 = time.perf_counter()
+        for opt in opts:
+            opt.step()
+            opt.zero_grad(set_to_none=none)
+        t4 = time.perf_counter()
+        return t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0
+
+    for opt in opts:
+        opt.zero_grad(set_to_none=none)
+    return step
+
+
 def search(a):
     """Time every candidate (one warm-up step and one timed step each) and set
     a to the fastest."""
@@ -232,13 +302,23 @@ def main():
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument("--search", action="store_true")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--variant", choices=["baseline", "mt"], default="baseline")
+    p.add_argument("--memory", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.search:
         search(a)
-    step = build(a)
+    step = build_mt(a) if a.variant == "mt" else build(a)
     if a.profile:
         profile(a, step)
+        return
+    if a.memory:
+        for i in range(a.iters):
+            step()
+        print("MAXRSS %d" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+        print("TORCH %s threads %d resnet%d batch %d size %d bn %s variant %s %s"
+              % (torch.__version__, torch.get_num_threads(), a.depth, a.batch, a.size, a.bn,
+                 a.variant, describe(a)), flush=True)
         return
     for _ in range(a.warmup):
         step()
