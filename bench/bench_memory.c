@@ -78,8 +78,9 @@ struct opts {
 /* What the breakdown child sends back. */
 struct breakdown {
     int ok, nets;
-    struct scorr_model_memory mem; /* one network */
+    struct scorr_model_memory mem; /* the first network */
     size_t adam;                   /* one network's AdamW moments */
+    double total;                  /* every network: parameters, gradients, AdamW, arenas */
     long rss_before_kb, rss_built_kb;
 };
 
@@ -156,13 +157,20 @@ static void breakdown_child(const char *cfg_path, int threads, int wfd)
         scorr_config_model(&c, c.train.batch_size, 1, &mc);
         bd.nets = c.variant == SCORR_VARIANT_MT ? 2 : 1;
         bd.ok = 1;
+        /* as scorr_train's create_net: mt's second network shares the workspace */
         for (int k = 0; k < bd.nets && bd.ok; k++) {
-            bd.ok = scorr_model_create(&mc, (uint64_t)k, &m[k]) == 0 &&
+            bd.ok = scorr_model_create_sharing(&mc, (uint64_t)k, k ? m[0] : NULL, &m[k]) == 0 &&
                     scorr_adamw_init(&opt[k], scorr_model_params(m[k]), &c) == 0;
         }
         if (bd.ok) {
             scorr_model_memory(m[0], &bd.mem);
             bd.adam = 2 * opt[0].n * sizeof(float);
+            for (int k = 0; k < bd.nets; k++) {
+                struct scorr_model_memory mk;
+                scorr_model_memory(m[k], &mk);
+                bd.total += (double)mk.params + mk.grads + 2.0 * opt[k].n * sizeof(float) +
+                            mk.arena;
+            }
             bd.rss_built_kb = self_maxrss_kb();
         }
     }
@@ -299,34 +307,31 @@ static int run_torch(const struct opts *o, const struct run_cfg *r, const char *
 static void print_breakdown(const struct run_cfg *r, const struct breakdown *bd)
 {
     const struct scorr_model_memory *m = &bd->mem;
-    const double n = bd->nets;
-    const double total = n * ((double)m->params + m->grads + bd->adam + m->arena);
-    printf("\nscorr %s, batch %d: what %s network%s hold%s (MiB; one network, x%d = all)\n",
-           r->variant, r->batch, bd->nets == 2 ? "the two" : "the",
-           bd->nets == 2 ? "s" : "", bd->nets == 2 ? "" : "s", bd->nets);
-    printf("  %-52s %9.1f\n", "parameters", m->params / MIB);
-    printf("  %-52s %9.1f\n", "gradients", m->grads / MIB);
-    printf("  %-52s %9.1f\n", "AdamW moments (m, v)", bd->adam / MIB);
-    printf("  %-52s %9.1f\n", "backbone activations kept for backward", m->bb_act / MIB);
-    printf("  %-52s %9.1f\n", "  of which conv outputs (batch-norm inputs)", m->bb_act_conv / MIB);
-    printf("  %-52s %9.1f\n", "  of which ReLU outputs (blocks, stem)", m->bb_act_relu / MIB);
-    printf("  %-52s %9.1f\n", "  rest: block outputs, max-pool, BN statistics",
+    const char *l = "  %-60s %9.1f\n";
+    printf("\nscorr %s, batch %d: what %s (MiB)\n", r->variant, r->batch,
+           bd->nets == 2 ? "each of the two networks holds (the second shares the first's "
+                           "workspace)"
+                         : "the network holds");
+    printf(l, "parameters", m->params / MIB);
+    printf(l, "gradients", m->grads / MIB);
+    printf(l, "AdamW moments (m, v)", bd->adam / MIB);
+    printf(l, "backbone activations kept for backward", m->bb_act / MIB);
+    printf(l, "  of which conv outputs (batch-norm inputs)", m->bb_act_conv / MIB);
+    printf(l, "  of which ReLU outputs (blocks, stem)", m->bb_act_relu / MIB);
+    printf(l, "  rest: block outputs, max-pool, BN statistics",
            (double)(m->bb_act - m->bb_act_conv - m->bb_act_relu) / MIB);
-    printf("  %-52s %9.1f\n", "backbone activation gradients", m->bb_grad / MIB);
-    printf("  %-52s %9.1f\n", "backbone workspace (conv/oneDNN/Winograd, temporaries)",
+    printf(l, "backbone activation gradients (workspace)", m->bb_grad / MIB);
+    printf(l, "backbone scratch: conv/oneDNN/Winograd, temporaries (workspace)",
            m->bb_scratch / MIB);
-    printf("  %-52s %9.1f\n", "head activations (SCE, L2, correlation, MNN, stats)",
-           m->head_act / MIB);
-    printf("  %-52s %9.1f\n", "head gradients", m->head_grad / MIB);
-    printf("  %-52s %9.1f\n", "head scratch (upsampled soft-argmax, SCE)", m->head_scratch / MIB);
-    printf("  %-52s %9.1f\n", "images, features, feature gradient, flow", m->io / MIB);
-    printf("  %-52s %9.1f\n", "activation arena (sum of the last 8 lines)", m->arena / MIB);
-    printf("  %-52s %9.1f\n", "all networks: parameters + gradients + AdamW + arena",
-           total / MIB);
-    printf("  %-52s %9.1f\n", "process before building (libraries, no MPI)",
-           bd->rss_before_kb / 1024.0);
-    printf("  %-52s %9.1f\n", "process after building (peak resident, not run)",
-           bd->rss_built_kb / 1024.0);
+    printf(l, "head activations (SCE, L2, correlation, MNN, stats)", m->head_act / MIB);
+    printf(l, "head gradients (workspace)", m->head_grad / MIB);
+    printf(l, "head scratch: upsampled soft-argmax, SCE (workspace)", m->head_scratch / MIB);
+    printf(l, "images, features, feature gradient (workspace), flow", m->io / MIB);
+    printf(l, "workspace (feature gradient + max(backbone, head) parts)", m->workspace / MIB);
+    printf(l, "activation arenas of the first network (kept + workspace)", m->arena / MIB);
+    printf(l, "all networks: parameters + gradients + AdamW + arenas", bd->total / MIB);
+    printf(l, "process before building (libraries, no MPI)", bd->rss_before_kb / 1024.0);
+    printf(l, "process after building (peak resident, not run)", bd->rss_built_kb / 1024.0);
 }
 
 static int parse_configs(struct opts *o, const char *s)
@@ -474,20 +479,18 @@ int main(int argc, char **argv)
         const struct breakdown *bd = &bds[i];
         char name[32];
         snprintf(name, sizeof name, "%s B=%d", r->variant, r->batch);
-        const double nets =
-            bd->ok ? bd->nets * ((double)bd->mem.params + bd->mem.grads + bd->adam + bd->mem.arena)
-                   : 0;
+        const double nets = bd->ok ? bd->total : 0;
         const int have_t = th[i].wait_kb > 0 && th[i].self_kb > 0;
         printf("%-16s %12.1f %12.1f %8.3f %14.1f\n", name, ours[i] / 1024.0,
                have_t ? th[i].wait_kb / 1024.0 : 0.0,
                have_t && ours[i] ? (double)ours[i] / th[i].wait_kb : 0.0, nets / MIB);
         printf("RESULT bench_memory variant=%s batch=%d depth=%d size=%d bn=%s threads=%d "
                "steps=%d scorr_kb=%ld torch_kb=%ld torch_self_kb=%ld ratio=%.4f nets_bytes=%.0f "
-               "arena_bytes=%zu\n",
+               "arena_bytes=%zu workspace_bytes=%zu\n",
                r->variant, r->batch, o.depth, o.size, o.bn_batch ? "batch" : "frozen", o.threads,
                o.steps, ours[i], have_t ? th[i].wait_kb : 0L, th[i].self_kb,
                have_t && ours[i] ? (double)ours[i] / th[i].wait_kb : 0.0, nets,
-               bd->ok ? bd->mem.arena : 0);
+               bd->ok ? bd->mem.arena : 0, bd->ok ? bd->mem.workspace : 0);
     }
     for (int i = 0; i < o.ncfg && o.torch; i++)
         if (th[i].line[0]) printf("PyTorch run %d: %s\n", i, th[i].line);

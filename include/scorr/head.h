@@ -99,6 +99,11 @@ int scorr_head_build(struct scorr_head *hd, const struct scorr_head_config *cfg,
  * arena only counts). Call once with the planning arena and once with the
  * real one; the pointers belong to the arena. */
 void scorr_head_alloc(struct scorr_head *hd, struct scorr_arena *arena);
+/* The same with the backward's gradient buffers and the scratch (used only
+ * inside one forward or backward call) taken from `work`, a workspace that
+ * others may overwrite between calls. */
+void scorr_head_alloc_split(struct scorr_head *hd, struct scorr_arena *arena,
+                            struct scorr_arena *work);
 
 /* Forward. params: the model's flat parameter buffer. src, trg (B, h, w, C):
  * must stay unchanged until backward. flow (B, G_y, G_x, 2) out,

@@ -44,6 +44,17 @@ int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
                        struct scorr_model **out);
 void scorr_model_free(struct scorr_model *m);
 
+/* The same, with the workspace of `share` (a model created for training
+ * with the same config, or one needing at least as much) instead of one of
+ * its own: the buffers that live only inside one forward or backward call
+ * (activation gradients, convolution and head scratch). Calls on the two
+ * models must not run at the same time (one thread), and `share` must be
+ * freed after this model. mt on one rank trains its two networks this way:
+ * forward A, forward B, backward A, backward B. Errors as create, and
+ * SCORR_EINVAL when the shared workspace is too small. */
+int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t seed,
+                               const struct scorr_model *share, struct scorr_model **out);
+
 const struct scorr_model_config *scorr_model_config(const struct scorr_model *m);
 const struct scorr_params *scorr_model_params(const struct scorr_model *m);
 struct scorr_params *scorr_model_params_mut(struct scorr_model *m);
@@ -55,9 +66,10 @@ size_t scorr_model_arena_bytes(const struct scorr_model *m);
  * CPU dispatch of conv.h's scorr_precision_resolve). */
 enum scorr_precision scorr_model_precision(const struct scorr_model *m);
 
-/* The bytes a model holds, by what holds them (benchmarks, the trainer's
- * start-up report; docs/performance.md "Peak memory"). Everything but
- * params and grads is part of the one activation arena. Local. */
+/* The bytes a model holds, by what holds them (bench/bench_memory.c;
+ * docs/performance.md "Peak memory"). Everything but params and grads lives
+ * in two arenas sized at creation: what a forward keeps for its backward,
+ * and the workspace. Local. */
 struct scorr_model_memory {
     size_t params, grads;    /* flat parameter and gradient buffers */
     size_t bb_act;           /* backbone: activations kept for the backward (forward-only:
@@ -69,7 +81,13 @@ struct scorr_model_memory {
                               * oneDNN scratchpads, Winograd tiles, block temporaries) */
     size_t head_act, head_grad, head_scratch; /* the same for the head */
     size_t io;               /* images, features and their gradient, flow */
-    size_t arena;            /* the activation arena: bb_* + head_* + io */
+    size_t workspace;        /* of the above, what lives only inside one forward or backward
+                              * call: the feature gradient, then the backbone's (bb_grad,
+                              * bb_scratch) and the head's (head_grad, head_scratch) buffers
+                              * overlaid, so it is smaller than their sum */
+    int workspace_shared;    /* 1: the workspace is another model's (create_sharing) */
+    size_t arena;            /* bytes this model allocated for activations: the kept ones
+                              * plus its workspace unless shared */
 };
 void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *out);
 

@@ -115,6 +115,12 @@ int scorr_resnet_add_params(struct scorr_params *table, int depth, int width, co
 /* Hand out activations, gradients and scratch from the arena; call with the
  * planning arena, then with the real one. */
 void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena);
+/* The same with what lives only inside one forward or one backward call
+ * (activation gradients, the shared scratch; with grad also the stem's
+ * ReLU output) taken from `work` instead: a workspace that other users may
+ * overwrite between calls (the head's scratch, another network's). */
+void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *arena,
+                              struct scorr_arena *work);
 
 /* Training on: batch norm in cfg.bn_mode. Off: FROZEN (eval). */
 void scorr_resnet_set_training(struct scorr_resnet *net, int on);

@@ -163,6 +163,11 @@ static void *take_b(struct scorr_arena *a, size_t n, size_t *acc)
 
 void scorr_head_alloc(struct scorr_head *hd, struct scorr_arena *a)
 {
+    scorr_head_alloc_split(hd, a, a);
+}
+
+void scorr_head_alloc_split(struct scorr_head *hd, struct scorr_arena *a, struct scorr_arena *w)
+{
     const struct scorr_head_config *c = &hd->cfg;
     size_t m = hd->m, d = (size_t)hd->dim, l = (size_t)c->h * c->w, b = (size_t)c->batch;
     int train = !c->inference_only;
@@ -177,13 +182,13 @@ void scorr_head_alloc(struct scorr_head *hd, struct scorr_arena *a)
         }
         hd->feat[side] = take_f(a, m * d, act);
         hd->rnorm[side] = take_f(a, m, act);
-        hd->dfeat[side] = train ? take_f(a, m * d, grad) : NULL;
+        hd->dfeat[side] = train ? take_f(w, m * d, grad) : NULL;
     }
-    hd->dy = train && c->sce ? take_f(a, m * d, grad) : NULL;
+    hd->dy = train && c->sce ? take_f(w, m * d, grad) : NULL;
     hd->corr = take_f(a, b * l * l, act);
     hd->mnn = take_f(a, b * l * l, act);
-    hd->dcorr = train ? take_f(a, b * l * l, grad) : NULL;
-    hd->dmnn = train ? take_f(a, b * l * l, grad) : NULL;
+    hd->dcorr = train ? take_f(w, b * l * l, grad) : NULL;
+    hd->dmnn = train ? take_f(w, b * l * l, grad) : NULL;
     hd->smax = take_f(a, b * l, act);
     hd->tmax = take_f(a, b * l, act);
     hd->sarg = take_b(a, b * l * sizeof(int32_t), act);
@@ -195,7 +200,7 @@ void scorr_head_alloc(struct scorr_head *hd, struct scorr_arena *a)
         size_t s2 = scorr_sce_scratch_floats(&hd->sce_shape);
         scratch = s2 > scratch ? s2 : scratch;
     }
-    hd->scratch = take_f(a, scratch, &hd->mem_scratch);
+    hd->scratch = take_f(w, scratch, &hd->mem_scratch);
 }
 
 static const float *weight_of(const struct scorr_head *hd, const float *params)

@@ -150,6 +150,12 @@ static size_t block_out_floats(const struct scorr_resblock *b)
 
 void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
 {
+    scorr_resnet_alloc_split(net, arena, arena);
+}
+
+void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *arena,
+                              struct scorr_arena *work)
+{
     const int nb = net->nblocks;
     const struct scorr_pool_shape *ps = &net->pool;
     const size_t r0n = (size_t)ps->n * ps->h * ps->w * ps->c;
@@ -179,14 +185,14 @@ void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
             net->mem_act_conv += net->blocks[i].mem_conv;
             net->mem_act_relu += net->blocks[i].mem_relu;
         }
-        mark = scorr_arena_mark(arena);
+        mark = scorr_arena_mark(work);
         /* block-input gradients and the stem's ReLU-output gradient */
         size_t gmax = bmax > r0n ? bmax : r0n;
         if (p0n > gmax) gmax = p0n;
-        net->gbuf[0] = scorr_arena_floats(arena, gmax);
-        net->gbuf[1] = scorr_arena_floats(arena, gmax);
+        net->gbuf[0] = scorr_arena_floats(work, gmax);
+        net->gbuf[1] = scorr_arena_floats(work, gmax);
         net->r0 = net->gbuf[0];
-        net->mem_grad = scorr_arena_mark(arena) - mark;
+        net->mem_grad = scorr_arena_mark(work) - mark;
     } else {
         /* forward only: the stem BN runs in place, block outputs ping-pong */
         net->r0 = st->a;
@@ -195,9 +201,9 @@ void scorr_resnet_alloc(struct scorr_resnet *net, struct scorr_arena *arena)
         for (int i = 0; i < nb - 1; i++) net->bout[i] = pp[i % 2];
         net->mem_act = scorr_arena_mark(arena) - mark;
     }
-    mark = scorr_arena_mark(arena);
-    net->scratch = scorr_arena_alloc(arena, net->scratch_bytes);
-    net->mem_scratch = scorr_arena_mark(arena) - mark;
+    mark = scorr_arena_mark(work);
+    net->scratch = scorr_arena_alloc(work, net->scratch_bytes);
+    net->mem_scratch = scorr_arena_mark(work) - mark;
 }
 
 void scorr_resnet_set_training(struct scorr_resnet *net, int on) { net->training = on != 0; }

@@ -24,7 +24,8 @@ struct scorr_model {
     float *w, *g;            /* flat parameters and gradients */
     struct scorr_resnet net;
     struct scorr_head head;
-    struct scorr_arena arena;
+    struct scorr_arena arena; /* what a forward keeps for its backward */
+    struct scorr_arena ws;    /* call-local buffers (owns = 0: another model's) */
     float *images;           /* (2B, S, S, 3): sources then targets */
     float *feat, *dfeat;     /* (2B, h, w, C) */
     float *flow;             /* (B, G, G, 2) */
@@ -51,22 +52,37 @@ done:
     return err;
 }
 
-static void plan(struct scorr_model *m, struct scorr_arena *a)
+/* Hand out the model's memory: what lives from a forward to its backward
+ * from `a`; what lives only inside one call from `w`, the workspace: the
+ * feature gradient, then the backbone's and the head's call-local buffers
+ * overlaid (the head runs after the backbone forward and before the
+ * backbone backward), so the workspace is the larger of the two. */
+static void plan(struct scorr_model *m, struct scorr_arena *a, struct scorr_arena *w)
 {
-    scorr_resnet_alloc(&m->net, a);
-    scorr_head_alloc(&m->head, a);
+    const int train_bb = m->cfg.training && !m->cfg.freeze_backbone;
+    m->dfeat = train_bb ? scorr_arena_floats(w, m->feat_floats) : NULL;
+    const size_t mark = scorr_arena_mark(w);
+    scorr_resnet_alloc_split(&m->net, a, w);
+    scorr_arena_release(w, mark);
+    scorr_head_alloc_split(&m->head, a, w);
+    scorr_arena_release(w, mark);
     const size_t io = scorr_arena_mark(a);
     m->images = scorr_arena_floats(a, m->img_floats);
     m->feat = scorr_arena_floats(a, m->feat_floats);
-    m->dfeat = m->cfg.training && !m->cfg.freeze_backbone ? scorr_arena_floats(a, m->feat_floats)
-                                                           : NULL;
     m->flow = scorr_arena_floats(a, (size_t)m->cfg.batch * scorr_model_grid(m) *
                                         scorr_model_grid(m) * 2);
-    m->mem_io = scorr_arena_mark(a) - io;
+    m->mem_io = scorr_arena_mark(a) - io +
+                (train_bb ? scorr_arena_bytes(m->feat_floats * sizeof(float)) : 0);
 }
 
 int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
                        struct scorr_model **out)
+{
+    return scorr_model_create_sharing(cfg, seed, NULL, out);
+}
+
+int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t seed,
+                               const struct scorr_model *share, struct scorr_model **out)
 {
     int err = 0;
     struct scorr_model *m = NULL;
@@ -114,11 +130,22 @@ int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
 
     m->img_floats = (size_t)2 * cfg->batch * cfg->image_size * cfg->image_size * 3;
     m->feat_floats = (size_t)2 * cfg->batch * m->net.out_h * m->net.out_w * m->net.out_c;
-    struct scorr_arena p;
+    struct scorr_arena p, pw, w;
     scorr_arena_plan(&p);
-    plan(m, &p);
+    scorr_arena_plan(&pw);
+    plan(m, &p, &pw);
     SCORR_TRY(scorr_arena_init(&m->arena, p.peak, "model activations"));
-    plan(m, &m->arena);
+    if (share) {
+        SCORR_REQUIRE(share->ws.base && share->ws.size >= pw.peak, SCORR_EINVAL,
+                      "model: the workspace to share holds %zu bytes, this network needs %zu",
+                      share->ws.size, pw.peak);
+        m->ws = share->ws;
+        m->ws.owns = 0;
+    } else {
+        SCORR_TRY(scorr_arena_init(&m->ws, pw.peak, "model workspace"));
+    }
+    w = m->ws;
+    plan(m, &m->arena, &w);
 
     m->w = scorr_aligned_calloc(m->table.total * sizeof(float));
     m->g = scorr_aligned_calloc(m->table.total * sizeof(float));
@@ -138,6 +165,7 @@ void scorr_model_free(struct scorr_model *m)
     if (!m) return;
     if (m->built_net) scorr_resnet_free(&m->net);
     scorr_arena_free(&m->arena);
+    scorr_arena_free(&m->ws); /* only when it owns it */
     scorr_aligned_free(m->w);
     scorr_aligned_free(m->g);
     scorr_params_free(&m->table);
@@ -153,7 +181,10 @@ int scorr_model_grid(const struct scorr_model *m)
 {
     return m->cfg.image_size / 16 * m->cfg.upsample;
 }
-size_t scorr_model_arena_bytes(const struct scorr_model *m) { return m->arena.size; }
+size_t scorr_model_arena_bytes(const struct scorr_model *m)
+{
+    return m->arena.size + (m->ws.owns ? m->ws.size : 0);
+}
 
 void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *out)
 {
@@ -164,7 +195,8 @@ void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *
         .bb_act_relu = m->net.mem_act_relu, .bb_grad = m->net.mem_grad,
         .bb_scratch = m->net.mem_scratch, .head_act = m->head.mem_act,
         .head_grad = m->head.mem_grad, .head_scratch = m->head.mem_scratch,
-        .io = m->mem_io, .arena = m->arena.size};
+        .io = m->mem_io, .workspace = m->ws.size, .workspace_shared = !m->ws.owns,
+        .arena = scorr_model_arena_bytes(m)};
 }
 
 void scorr_model_set_training(struct scorr_model *m, int on)

@@ -133,13 +133,18 @@ done:
     return err;
 }
 
-static int create_net(struct trainer *t, struct train_net *n, int id)
+/* share: a network of this process whose workspace this one uses (mt on
+ * one rank: the two networks' forward and backward calls never overlap), or
+ * NULL. */
+static int create_net(struct trainer *t, struct train_net *n, int id,
+                      const struct scorr_model *share)
 {
     int err = 0;
     struct scorr_model_config mc;
     scorr_config_model(&t->cfg, t->B, 1, &mc);
     /* Each network has its own initialisation: the seed and the network id. */
-    SCORR_TRY(scorr_model_create(&mc, (uint64_t)t->cfg.seed * 2 + (uint64_t)id, &n->model));
+    SCORR_TRY(scorr_model_create_sharing(&mc, (uint64_t)t->cfg.seed * 2 + (uint64_t)id, share,
+                                         &n->model));
     n->id = id;
     if (t->cfg.model.backbone.batchnorm == SCORR_BN_BATCH && t->group_size > 1) {
         t->bn_sync = (struct scorr_bn_sync){.sum = bn_sync_sum, .ctx = t, .nranks = t->group_size};
@@ -235,7 +240,8 @@ static int setup_local(struct trainer *t)
     t->flow_floats = (size_t)t->B * t->G * t->G * 2;
     /* networks */
     int first_id = t->mt_split ? (t->world_rank < t->world_size / 2 ? 0 : 1) : 0;
-    for (int k = 0; k < t->n_nets; k++) SCORR_TRY(create_net(t, &t->nets[k], first_id + k));
+    for (int k = 0; k < t->n_nets; k++)
+        SCORR_TRY(create_net(t, &t->nets[k], first_id + k, k ? t->nets[0].model : NULL));
     SCORR_REQUIRE(scorr_model_grid(t->nets[0].model) == t->G, SCORR_EINTERNAL,
                   "model grid %d != loader grid %d", scorr_model_grid(t->nets[0].model), t->G);
     if (t->mt_split) {
@@ -269,7 +275,7 @@ done:
 static void trainer_free(struct trainer *t)
 {
     train_output_close(t);
-    for (int k = 0; k < 2; k++) free_net(&t->nets[k]);
+    for (int k = 1; k >= 0; k--) free_net(&t->nets[k]); /* nets[1] may use nets[0]'s workspace */
     if (t->teacher) scorr_model_free(t->teacher);
     if (t->loader) scorr_loader_close(t->loader);
     if (t->val_loader) scorr_loader_close(t->val_loader);
