@@ -5,7 +5,8 @@
  *   bench_memory [--configs baseline:2,mt:2,baseline:16,mt:16] [--threads N]
  *                [--steps K] [--bn frozen|batch] [--depth D] [--size S]
  *                [--no-torch] [--no-scorr] [--train path/scorr_train]
- *                [--python /usr/bin/python3] [--script step_torch.py] [--keep]
+ *                [--python /usr/bin/python3] [--script step_torch.py]
+ *                [--torch-limit-gb G] [--keep]
  *
  * For every configuration (variant baseline or mt, B pairs per step):
  *   scorr:   `scorr_train config.yaml` (the program users run, 1 rank) on a
@@ -16,7 +17,13 @@
  *            --iters K (the same step as bench_step's yardstick; mt: two
  *            networks, two AdamW, the pseudo-label loss on the peer's
  *            detached flow);
- * each run by fork + exec from this small parent, its peak read from
+ * PyTorch's address space is limited (setrlimit RLIMIT_AS) to G GiB, by
+ * default MemAvailable less 1 GiB when it starts, so a step that does not
+ * fit fails with an allocation error (reported as "does not fit") instead
+ * of waking the OOM killer; 0 = no limit. Our run is skipped when the
+ * breakdown child's resident set after building already exceeds
+ * MemAvailable.
+ * Each run is started by fork + exec from this small parent, its peak read from
  * wait4's rusage (ru_maxrss: the largest resident set the child ever had),
  * so one configuration's peak cannot hide another's. PyTorch also prints
  * its own getrusage(RUSAGE_SELF) figure, shown as a cross-check.
@@ -72,6 +79,7 @@ struct run_cfg {
 struct opts {
     struct run_cfg cfg[MAX_CONFIGS];
     int ncfg, threads, steps, depth, size, bn_batch, torch, scorr, keep;
+    double torch_limit_gb; /* < 0: MemAvailable - 1 GiB; 0: none */
     const char *train, *python, *script;
 };
 
@@ -131,6 +139,18 @@ static int run_child(char *const argv[], int threads, const char *log, int out_f
         return -1;
     }
     return WEXITSTATUS(st);
+}
+
+/* MemAvailable of /proc/meminfo in kB, or 0. */
+static long mem_available_kb(void)
+{
+    long kb = 0;
+    char line[256];
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
 }
 
 static long self_maxrss_kb(void)
@@ -247,12 +267,33 @@ static int write_config(const char *path, const char *dir, const char *dataset,
 
 struct torch_mem {
     long wait_kb, self_kb; /* wait4's and the script's own maxrss */
-    char line[320];        /* its TORCH line, or why it did not run */
+    long limit_kb;         /* its address-space limit (0 = none) */
+    char line[512];        /* its TORCH line, or why it did not run */
 };
+
+/* Does the log say an allocation failed? */
+static int log_says_oom(const char *log)
+{
+    char line[1024];
+    int oom = 0;
+    FILE *f = fopen(log, "r");
+    while (f && !oom && fgets(line, sizeof line, f))
+        oom = strstr(line, "t allocate memory") || strstr(line, "MemoryError") ||
+              strstr(line, "bad_alloc");
+    if (f) fclose(f);
+    return oom;
+}
 
 static int run_torch(const struct opts *o, const struct run_cfg *r, const char *log,
                      struct torch_mem *tm)
 {
+    /* PyTorch may need more than the machine has (mt at batch 16): its
+     * address space is limited to what is available (less a margin), so it
+     * fails with an allocation error instead of waking the OOM killer */
+    long limit_kb = o->torch_limit_gb > 0   ? (long)(o->torch_limit_gb * 1048576.0)
+                    : o->torch_limit_gb < 0 ? mem_available_kb() - 1048576L
+                                            : 0;
+    if (limit_kb < 0) limit_kb = 0;
     char b[16], t[16], it[16], d[16], s[16];
     snprintf(b, sizeof b, "%d", r->batch);
     snprintf(t, sizeof t, "%d", o->threads);
@@ -263,6 +304,7 @@ static int run_torch(const struct opts *o, const struct run_cfg *r, const char *
                     (char *)r->variant, "--batch", b, "--threads", t, "--iters", it,
                     "--depth", d, "--size", s, "--bn", o->bn_batch ? "batch" : "frozen", NULL};
     memset(tm, 0, sizeof *tm);
+    tm->limit_kb = limit_kb;
     int fds[2];
     if (pipe(fds)) return -1;
     fflush(stdout);
@@ -274,6 +316,10 @@ static int run_torch(const struct opts *o, const struct run_cfg *r, const char *
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fds[1], 1);
         if (fd >= 0) dup2(fd, 2);
+        if (limit_kb > 0) {
+            struct rlimit rl = {(rlim_t)limit_kb * 1024, (rlim_t)limit_kb * 1024};
+            setrlimit(RLIMIT_AS, &rl);
+        }
         execv(argv[0], argv);
         printf("TORCH_MISSING cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -284,7 +330,7 @@ static int run_torch(const struct opts *o, const struct run_cfg *r, const char *
     while (p && fgets(line, sizeof line, p)) {
         line[strcspn(line, "\n")] = 0;
         if (!strncmp(line, "MAXRSS ", 7)) tm->self_kb = atol(line + 7);
-        else if (!strncmp(line, "TORCH", 5)) snprintf(tm->line, sizeof tm->line, "%.300s", line);
+        else if (!strncmp(line, "TORCH", 5)) snprintf(tm->line, sizeof tm->line, "%.400s", line);
     }
     if (p) fclose(p);
     int st = 0;
@@ -294,7 +340,12 @@ static int run_torch(const struct opts *o, const struct run_cfg *r, const char *
         if (errno != EINTR) return -1;
     tm->wait_kb = ru.ru_maxrss;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !tm->self_kb) {
-        if (!tm->line[0] || strncmp(tm->line, "TORCH_MISSING", 13))
+        if (limit_kb > 0 && log_says_oom(log))
+            snprintf(tm->line, sizeof tm->line,
+                     "does not fit: an allocation failed at the address-space limit of %.1f GiB "
+                     "(MemAvailable - 1 GiB unless --torch-limit-gb; log %.200s)",
+                     limit_kb / 1048576.0, log);
+        else if (!tm->line[0] || strncmp(tm->line, "TORCH_MISSING", 13))
             snprintf(tm->line, sizeof tm->line, "step_torch.py failed (status %d; log %.200s)",
                      WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st), log);
         return -1;
@@ -358,13 +409,14 @@ static void usage(FILE *f, const char *argv0)
     fprintf(f,
             "usage: %s [--configs baseline:2,mt:2,baseline:16,mt:16] [--threads N] [--steps K] "
             "[--bn frozen|batch] [--depth D] [--size S] [--no-torch] [--no-scorr] "
-            "[--train path/scorr_train] [--python path] [--script step_torch.py] [--keep]\n",
+            "[--train path/scorr_train] [--python path] [--script step_torch.py] "
+            "[--torch-limit-gb G] [--keep]\n",
             argv0);
 }
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.threads = 1, .steps = 2, .depth = 101, .size = 256, .torch = 1, .scorr = 1,
+    struct opts o = {.threads = 1, .torch_limit_gb = -1, .steps = 2, .depth = 101, .size = 256, .torch = 1, .scorr = 1,
                      .train = SCORR_BINARY_DIR "/bin/scorr_train", .python = "/usr/bin/python3",
                      .script = SCORR_SOURCE_DIR "/tools/bench/step_torch.py"};
     parse_configs(&o, "baseline:2,mt:2,baseline:16,mt:16");
@@ -392,6 +444,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--depth")) o.depth = atoi(v);
         else if (!strcmp(a, "--size")) o.size = atoi(v);
         else if (!strcmp(a, "--train")) o.train = v;
+        else if (!strcmp(a, "--torch-limit-gb")) o.torch_limit_gb = atof(v);
         else if (!strcmp(a, "--python")) o.python = v;
         else if (!strcmp(a, "--script")) o.script = v;
         else if (!strcmp(a, "--bn")) {
@@ -447,18 +500,25 @@ int main(int argc, char **argv)
             if (get_breakdown(cfg_path, o.threads, &bds[i]) == 0) print_breakdown(r, &bds[i]);
             else printf("\nscorr %s, batch %d: breakdown failed\n", r->variant, r->batch);
             snprintf(log, sizeof log, "%s/scorr-%s-%d.log", dir, r->variant, r->batch);
-            printf("scorr %s, batch %d: scorr_train %s (log %s)...\n", r->variant, r->batch,
-                   cfg_path, log);
-            char *av[] = {(char *)o.train, cfg_path, NULL};
-            int st = run_child(av, o.threads, log, -1, &ours[i]);
-            if (st != 0) {
-                fprintf(stderr, "bench_memory: scorr_train failed (status %d); its log: %s\n", st,
-                        log);
-                ours[i] = 0;
-                fail = 1;
-                o.keep = 1;
+            const long avail = mem_available_kb();
+            if (bds[i].ok && avail > 0 && bds[i].rss_built_kb > avail) {
+                printf("scorr %s, batch %d: NOT RUN: its networks alone take %.1f GiB, %.1f GiB "
+                       "available\n", r->variant, r->batch, bds[i].rss_built_kb / 1048576.0,
+                       avail / 1048576.0);
             } else {
-                printf("  peak resident %.1f MiB\n", ours[i] / 1024.0);
+                printf("scorr %s, batch %d: scorr_train %s (log %s)...\n", r->variant, r->batch,
+                       cfg_path, log);
+                char *av[] = {(char *)o.train, cfg_path, NULL};
+                const int st = run_child(av, o.threads, log, -1, &ours[i]);
+                if (st != 0) {
+                    fprintf(stderr, "bench_memory: scorr_train failed (status %d); its log: %s\n",
+                            st, log);
+                    ours[i] = 0;
+                    fail = 1;
+                    o.keep = 1;
+                } else {
+                    printf("  peak resident %.1f MiB\n", ours[i] / 1024.0);
+                }
             }
         }
         if (o.torch) {

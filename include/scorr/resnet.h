@@ -82,8 +82,9 @@ struct scorr_resnet {
     struct scorr_resblock *blocks;
     /* arena */
     float *r0;                    /* stem ReLU output (N, S/2, S/2, width); with grad it is
-                                   * gbuf[0], recomputed by the backward */
-    int32_t *arg;                 /* max-pool winners */
+                                   * in the scratch, recomputed by the backward with the
+                                   * stem's conv output and the max-pool winners */
+    int32_t *arg;                 /* unused (NULL): the backward recomputes the winners */
     float *p0;                    /* max-pool output = layer1 input */
     float **bout;                 /* block outputs (nblocks - 1 of them; the last is the caller's) */
     float *gbuf[2];               /* backward: block-input gradients, ping-pong */

@@ -33,6 +33,28 @@ static int layout(int depth, int blocks[3], int *bottleneck)
     return 0;
 }
 
+/* With grad the stem keeps nothing but its statistics: its conv output a0,
+ * its ReLU output r0 and the max-pool winners are recomputed by the backward
+ * (the conv forward once more, about 1 % of the step) into the scratch,
+ * after the stem conv's and batch norm's own scratch: slots a0 (r0n floats),
+ * r0 (r0n), a discarded max-pool output (p0n) and the winners (p0n int32).
+ * Returns the bytes this needs; offsets in off[4]. */
+static size_t stem_slots(const struct scorr_resnet *net, size_t off[4])
+{
+    const struct scorr_pool_shape *ps = &net->pool;
+    const size_t r0n = (size_t)ps->n * ps->h * ps->w * ps->c;
+    const size_t p0n = (size_t)ps->n * scorr_pool_out(ps->h, 3, 2, 1) *
+                       scorr_pool_out(ps->w, 3, 2, 1) * ps->c;
+    const size_t sz[4] = {r0n * sizeof(float), r0n * sizeof(float), p0n * sizeof(float),
+                          p0n * sizeof(int32_t)};
+    size_t at = al(net->stem.conv.scratch) + al(scorr_bn_scratch_floats(&net->stem.bn) * sizeof(float));
+    for (int k = 0; k < 4; k++) {
+        off[k] = at;
+        at += al(sz[k]);
+    }
+    return at;
+}
+
 static int check_config(const struct scorr_resnet_config *c)
 {
     int err = 0, blocks[3] = {0}, bott = 0;
@@ -108,7 +130,10 @@ int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_confi
     net->out_w = wd;
     net->out_c = inplanes;
     /* scratch: the largest of the blocks' and the stem's needs */
-    size_t sc = net->stem.conv.scratch + al(scorr_bn_scratch_floats(&net->stem.bn) * sizeof(float));
+    size_t off[4];
+    size_t sc = cfg->grad ? stem_slots(net, off)
+                          : net->stem.conv.scratch +
+                                al(scorr_bn_scratch_floats(&net->stem.bn) * sizeof(float));
     for (int i = 0; i < net->nblocks; i++)
         if (net->blocks[i].scratch > sc) sc = net->blocks[i].scratch;
     net->scratch_bytes = al(sc);
@@ -164,7 +189,7 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
     struct scorr_cbn *st = &net->stem;
     /* each category is handed out in one run, so its bytes are a difference of marks */
     size_t mark = scorr_arena_mark(arena);
-    st->a = scorr_arena_floats(arena, r0n);
+    st->a = net->cfg.grad ? NULL : scorr_arena_floats(arena, r0n); /* grad: in the scratch */
     st->mean = scorr_arena_floats(arena, (size_t)st->bn.groups * st->bn.c);
     st->invstd = scorr_arena_floats(arena, (size_t)st->bn.groups * st->bn.c);
     net->p0 = scorr_arena_floats(arena, p0n);
@@ -173,14 +198,14 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
         if (block_out_floats(&net->blocks[i]) > bmax) bmax = block_out_floats(&net->blocks[i]);
     net->mem_grad = net->mem_act_conv = net->mem_act_relu = 0;
     if (net->cfg.grad) {
-        /* the stem's ReLU output r0 is not kept: the forward writes it to
-         * gbuf[0] (free until the backward), the backward recomputes it there */
-        net->arg = scorr_arena_alloc(arena, p0n * sizeof(int32_t));
+        /* the stem's conv output, ReLU output and max-pool winners are not
+         * kept (stem_slots) */
+        net->arg = NULL;
         for (int i = 0; i < nb; i++) scorr_resblock_alloc(&net->blocks[i], arena);
         for (int i = 0; i < nb - 1; i++)
             net->bout[i] = scorr_arena_floats(arena, block_out_floats(&net->blocks[i]));
         net->mem_act = scorr_arena_mark(arena) - mark;
-        net->mem_act_conv = scorr_arena_bytes(r0n * sizeof(float));
+        net->mem_act_conv = 0;
         for (int i = 0; i < nb; i++) {
             net->mem_act_conv += net->blocks[i].mem_conv;
             net->mem_act_relu += net->blocks[i].mem_relu;
@@ -191,7 +216,6 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
         if (p0n > gmax) gmax = p0n;
         net->gbuf[0] = scorr_arena_floats(work, gmax);
         net->gbuf[1] = scorr_arena_floats(work, gmax);
-        net->r0 = net->gbuf[0];
         net->mem_grad = scorr_arena_mark(work) - mark;
     } else {
         /* forward only: the stem BN runs in place, block outputs ping-pong */
@@ -204,6 +228,12 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
     mark = scorr_arena_mark(work);
     net->scratch = scorr_arena_alloc(work, net->scratch_bytes);
     net->mem_scratch = scorr_arena_mark(work) - mark;
+    if (net->cfg.grad && net->scratch) {
+        size_t off[4];
+        stem_slots(net, off);
+        st->a = (float *)((char *)net->scratch + off[0]);
+        net->r0 = (float *)((char *)net->scratch + off[1]);
+    }
 }
 
 void scorr_resnet_set_training(struct scorr_resnet *net, int on) { net->training = on != 0; }
@@ -238,7 +268,7 @@ void scorr_resnet_forward(struct scorr_resnet *net, float *features, const float
     scorr_bn_forward(net->r0, st->mean, st->invstd, st->a, NULL, params + st->o_g,
                      params + st->o_b, params + st->o_rm, params + st->o_rv, mode, 1, &st->bn,
                      bscr);
-    scorr_maxpool_forward(net->p0, net->arg, net->r0, &net->pool);
+    scorr_maxpool_forward(net->p0, NULL, net->r0, &net->pool); /* winners: recomputed */
     const float *x = net->p0;
     for (int i = 0; i < net->nblocks; i++) {
         float *out = i == net->nblocks - 1 ? features : net->bout[i];
@@ -272,11 +302,16 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
     const enum scorr_bn_mode mode = net->blocks[0].last_mode;
     void *cscr = net->scratch;
     float *bscr = (float *)((char *)net->scratch + net->stem.conv.scratch);
-    scorr_maxpool_backward(dr0, dcur, net->arg, &net->pool, SCORR_GRAD_SET);
-    /* r0 again, into gbuf[0] (dcur, read by the max-pool backward just above) */
-    SCORR_ASSERT(net->r0 == net->gbuf[0] && dcur == net->gbuf[0]);
+    /* a0, r0 and the winners again, as the forward made them (stem_slots) */
+    size_t off[4];
+    stem_slots(net, off);
+    char *sc = net->scratch;
+    scorr_conv2d_forward(&st->conv, st->a, images, params + st->o_w, NULL, cscr);
     scorr_bn_apply(net->r0, st->a, NULL, params + st->o_g, params + st->o_b, st->mean,
                    st->invstd, mode, 1, &st->bn, bscr);
+    int32_t *arg = (int32_t *)(sc + off[3]);
+    scorr_maxpool_forward((float *)(sc + off[2]), arg, net->r0, &net->pool);
+    scorr_maxpool_backward(dr0, dcur, arg, &net->pool, SCORR_GRAD_SET);
     scorr_bn_backward(dr0, NULL, grads + st->o_g, grads + st->o_b, dr0, net->r0, st->a,
                       params + st->o_g, st->mean, st->invstd, mode, 1, SCORR_GRAD_SET, &st->bn,
                       bscr);
