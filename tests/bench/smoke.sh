@@ -30,7 +30,11 @@ check "bench_step --cpu" '^cpu: .*AVX2 (yes|no).*AVX512-BF16 (yes|no).*OpenBLAS 
 check bench_head 'fused [0-9.]+ ms' "$B/bench_head" --size 16 --channels 32 --sce-out 64 --iters 1
 check bench_backbone '^best: forward' "$B/bench_backbone" --depth 18 --width 16 --batch 2 --size 64 --iters 1
 check bench_data 'augmentation p = 0.2' "$B/bench_data"
-for b in bench_step bench_head bench_backbone bench_data; do
+# peak memory: scorr_train in a child per configuration (mt: the second
+# network shares the first's workspace) and the breakdown child
+check bench_memory 'RESULT bench_memory variant=mt batch=1 .*scorr_kb=[1-9][0-9]* .*workspace_bytes=[1-9]' \
+    "$B/bench_memory" --no-torch --depth 18 --size 64 --configs baseline:1,mt:1 --steps 1
+for b in bench_step bench_head bench_backbone bench_data bench_memory; do
     check "$b --help" '^usage' "$B/$b" --help
 done
 [[ $fails -eq 0 ]] && echo "bench smoke: all passed" || echo "bench smoke: $fails failed"
