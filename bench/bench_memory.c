@@ -343,7 +343,7 @@ static int run_torch(const struct opts *o, const struct run_cfg *r, const char *
         if (limit_kb > 0 && log_says_oom(log))
             snprintf(tm->line, sizeof tm->line,
                      "does not fit: an allocation failed at the address-space limit of %.1f GiB "
-                     "(MemAvailable - 1 GiB unless --torch-limit-gb; log %.200s)",
+                     "(--torch-limit-gb, default MemAvailable - 1 GiB; log %.200s)",
                      limit_kb / 1048576.0, log);
         else if (!tm->line[0] || strncmp(tm->line, "TORCH_MISSING", 13))
             snprintf(tm->line, sizeof tm->line, "step_torch.py failed (status %d; log %.200s)",
