@@ -368,9 +368,8 @@ static void print_breakdown(const struct run_cfg *r, const struct breakdown *bd)
     printf(l, "AdamW moments (m, v)", bd->adam / MIB);
     printf(l, "backbone activations kept for backward", m->bb_act / MIB);
     printf(l, "  of which conv outputs (batch-norm inputs)", m->bb_act_conv / MIB);
-    printf(l, "  of which ReLU outputs (blocks, stem)", m->bb_act_relu / MIB);
-    printf(l, "  rest: block outputs, max-pool, BN statistics",
-           (double)(m->bb_act - m->bb_act_conv - m->bb_act_relu) / MIB);
+    printf(l, "  rest: block outputs, max-pool output, BN statistics",
+           (double)(m->bb_act - m->bb_act_conv) / MIB);
     printf(l, "backbone activation gradients (workspace)", m->bb_grad / MIB);
     printf(l, "backbone scratch: conv/oneDNN/Winograd, temporaries (workspace)",
            m->bb_scratch / MIB);

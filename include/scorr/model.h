@@ -74,8 +74,9 @@ struct scorr_model_memory {
     size_t params, grads;    /* flat parameter and gradient buffers */
     size_t bb_act;           /* backbone: activations kept for the backward (forward-only:
                               * its ping-pong buffers) */
-    size_t bb_act_conv;      /*   of which conv outputs (the batch norms' inputs) */
-    size_t bb_act_relu;      /*   of which ReLU outputs inside blocks and the stem's */
+    size_t bb_act_conv;      /*   of which conv outputs (the batch norms' inputs); the rest:
+                              *   block outputs, max-pool output, statistics (no ReLU
+                              *   output is kept: the backward recomputes them) */
     size_t bb_grad;          /* backbone: activation gradients of the backward */
     size_t bb_scratch;       /* backbone: the workspace its layers share (convolution,
                               * oneDNN scratchpads, Winograd tiles, block temporaries) */

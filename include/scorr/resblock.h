@@ -67,7 +67,7 @@ struct scorr_resblock {
     float *r[2];            /* ReLU outputs of units 0 and 1: in the scratch, set by each
                              * forward; not kept (the backward recomputes them) */
     size_t scratch;         /* bytes any call needs */
-    size_t mem_conv, mem_relu; /* arena bytes of the saved conv outputs and ReLU outputs (alloc) */
+    size_t mem_conv;        /* arena bytes of the saved conv outputs (alloc) */
     enum scorr_bn_mode last_mode;
 };
 

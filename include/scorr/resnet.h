@@ -95,7 +95,7 @@ struct scorr_resnet {
      * the backward when cfg.grad; forward ping-pong buffers otherwise),
      * activation-gradient buffers of the backward, the shared workspace */
     size_t mem_act, mem_grad, mem_scratch;
-    size_t mem_act_conv, mem_act_relu; /* of mem_act: conv outputs (batch-norm inputs), ReLU outputs */
+    size_t mem_act_conv;          /* of mem_act: conv outputs (batch-norm inputs) */
     /* backward hook (scorr_resnet_set_grad_hook), NULL = none */
     scorr_grad_ready_fn grad_ready;
     void *grad_ready_ctx;

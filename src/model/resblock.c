@@ -180,7 +180,7 @@ static void alloc_unit(struct scorr_cbn *u, struct scorr_arena *a)
 
 void scorr_resblock_alloc(struct scorr_resblock *b, struct scorr_arena *arena)
 {
-    b->mem_conv = b->mem_relu = 0;
+    b->mem_conv = 0;
     if (!b->cfg.grad) return;
     for (int i = 0; i < b->nconv; i++) alloc_unit(&b->u[i], arena);
     if (b->cfg.downsample) alloc_unit(&b->ds, arena);

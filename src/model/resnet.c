@@ -196,7 +196,7 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
     size_t bmax = 0;
     for (int i = 0; i < nb; i++)
         if (block_out_floats(&net->blocks[i]) > bmax) bmax = block_out_floats(&net->blocks[i]);
-    net->mem_grad = net->mem_act_conv = net->mem_act_relu = 0;
+    net->mem_grad = net->mem_act_conv = 0;
     if (net->cfg.grad) {
         /* the stem's conv output, ReLU output and max-pool winners are not
          * kept (stem_slots) */
@@ -206,10 +206,7 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
             net->bout[i] = scorr_arena_floats(arena, block_out_floats(&net->blocks[i]));
         net->mem_act = scorr_arena_mark(arena) - mark;
         net->mem_act_conv = 0;
-        for (int i = 0; i < nb; i++) {
-            net->mem_act_conv += net->blocks[i].mem_conv;
-            net->mem_act_relu += net->blocks[i].mem_relu;
-        }
+        for (int i = 0; i < nb; i++) net->mem_act_conv += net->blocks[i].mem_conv;
         mark = scorr_arena_mark(work);
         /* block-input gradients and the stem's ReLU-output gradient */
         size_t gmax = bmax > r0n ? bmax : r0n;

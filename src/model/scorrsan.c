@@ -191,8 +191,7 @@ void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *
     const size_t flat = scorr_arena_bytes(m->table.total * sizeof(float));
     *out = (struct scorr_model_memory){
         .params = flat, .grads = flat,
-        .bb_act = m->net.mem_act, .bb_act_conv = m->net.mem_act_conv,
-        .bb_act_relu = m->net.mem_act_relu, .bb_grad = m->net.mem_grad,
+        .bb_act = m->net.mem_act, .bb_act_conv = m->net.mem_act_conv, .bb_grad = m->net.mem_grad,
         .bb_scratch = m->net.mem_scratch, .head_act = m->head.mem_act,
         .head_grad = m->head.mem_grad, .head_scratch = m->head.mem_scratch,
         .io = m->mem_io, .workspace = m->ws.size, .workspace_shared = !m->ws.owns,
