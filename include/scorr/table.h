@@ -43,7 +43,10 @@ enum scorr_table_kind {
 };
 
 enum scorr_table_format { SCORR_TABLE_MD = 0, SCORR_TABLE_LATEX = 1, SCORR_TABLE_CSV = 2 };
-enum scorr_table_metric { SCORR_METRIC_TEST = 0, SCORR_METRIC_VAL = 1 };
+/* test: eval_test.json of best.h5; val: best validation PCK (summary.json);
+ * last: validation PCK at the last epoch, the better network of an mt run
+ * (epochs.csv): what training ended with, no checkpoint chosen by validation */
+enum scorr_table_metric { SCORR_METRIC_TEST = 0, SCORR_METRIC_VAL = 1, SCORR_METRIC_LAST = 2 };
 
 struct scorr_table_options {
     unsigned tables;                  /* enum scorr_table_kind bits */

@@ -23,7 +23,8 @@ static void usage(FILE *f)
           "                ablation (any sweep: rows by the keys the runs vary) |\n"
           "                pseudo (pseudo-label precision, epochs.csv); may repeat\n"
           "  --format F    md (default) | latex | csv\n"
-          "  --metric M    test (eval_test.json, default) | val (best validation PCK)\n"
+          "  --metric M    test (eval_test.json, default) | val (best validation PCK) |\n"
+          "                last (validation PCK at the last epoch, epochs.csv)\n"
           "  --alpha A     PCK@A (default 0.1)\n"
           "  --out FILE    write there (atomically) instead of stdout\n"
           "  --help        this text\n"
@@ -71,8 +72,10 @@ int main(int argc, char **argv)
             const char *m = argv[++i];
             if (!strcmp(m, "test")) opt.metric = SCORR_METRIC_TEST;
             else if (!strcmp(m, "val")) opt.metric = SCORR_METRIC_VAL;
+            else if (!strcmp(m, "last")) opt.metric = SCORR_METRIC_LAST;
             else {
-                fprintf(stderr, "scorr_table: --metric: expected test or val, found '%s'\n", m);
+                fprintf(stderr, "scorr_table: --metric: expected test, val or last, found '%s'\n",
+                        m);
                 free(paths);
                 return 2;
             }
@@ -103,7 +106,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!opt.tables) opt.tables = SCORR_TABLE_ALL;
-    if (opt.tables == SCORR_TABLE_CATEGORIES && opt.metric == SCORR_METRIC_VAL) {
+    if (opt.tables == SCORR_TABLE_CATEGORIES && opt.metric != SCORR_METRIC_TEST) {
         fprintf(stderr, "scorr_table: --table categories needs --metric test (summary.json has "
                         "no per-category validation numbers)\n");
         free(paths);

@@ -672,7 +672,10 @@ int table_build(const struct scorr_results *res, const struct scorr_table_option
     struct scorr_sbuf ns = {0}; /* the cells not started */
     memset(doc, 0, sizeof *doc);
     snprintf(doc->metric, sizeof doc->metric, "%s PCK@%g",
-             opt->metric == SCORR_METRIC_TEST ? "test" : "val", opt->alpha);
+             opt->metric == SCORR_METRIC_TEST  ? "test"
+             : opt->metric == SCORR_METRIC_VAL ? "val"
+                                               : "last-epoch val",
+             opt->alpha);
     SCORR_TRY(tb_groups(&x));
     for (int t = 0; t < 3; t++) {
         unsigned bit = t == 0 ? SCORR_TABLE_MODULES : t == 1 ? SCORR_TABLE_VARIANTS

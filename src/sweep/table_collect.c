@@ -62,6 +62,8 @@ done:
     return err;
 }
 
+static int read_last_val(struct scorr_run *r);
+
 /* The metric of run r (whose cfg is set), from its folder. */
 static int read_metric(struct scorr_run *r, const struct scorr_table_options *opt)
 {
@@ -84,7 +86,7 @@ static int read_metric(struct scorr_run *r, const struct scorr_table_options *op
                  cJSON_IsNumber(ep) ? (int)ep->valuedouble : -1);
         goto done;
     }
-    if (opt->metric == SCORR_METRIC_VAL) {
+    if (opt->metric != SCORR_METRIC_TEST) {
         cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, "best_val_pck");
         cJSON *a = cJSON_GetObjectItemCaseSensitive(sum, "val_alpha");
         if (!cJSON_IsNumber(v)) {
@@ -94,6 +96,10 @@ static int read_metric(struct scorr_run *r, const struct scorr_table_options *op
         if (!cJSON_IsNumber(a) || fabs(a->valuedouble - opt->alpha) > 1e-9) {
             snprintf(r->why, sizeof r->why, "validated at PCK@%g, not @%g",
                      cJSON_IsNumber(a) ? a->valuedouble : -1.0, opt->alpha);
+            goto done;
+        }
+        if (opt->metric == SCORR_METRIC_LAST) {
+            err = read_last_val(r);
             goto done;
         }
         r->value = v->valuedouble;
@@ -170,6 +176,40 @@ static double csv_number(const char *line, int col)
     char *end;
     double v = strtod(p, &end);
     return end == p ? NAN : v;
+}
+
+/* r->value = validation PCK at the last epoch of <run>/epochs.csv, the
+ * larger of an mt run's two networks; not counted when that epoch has none. */
+static int read_last_val(struct scorr_run *r)
+{
+    int err = 0;
+    char path[PATH_MAX + 64], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/epochs.csv", r->dir);
+    if (!scorr_exists(path)) {
+        snprintf(r->why, sizeof r->why, "no epochs.csv");
+        return 0;
+    }
+    SCORR_TRY(scorr_read_file(path, &text, &len));
+    int cv = csv_column(text, "val_pck");
+    SCORR_REQUIRE(csv_column(text, "epoch") == 0 && cv > 0, SCORR_EFORMAT,
+                  "%s: not a scorr_train epochs.csv (no epoch or val_pck column)", path);
+    double last = -1, best = NAN;
+    for (const char *l = strchr(text, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        double e = csv_number(l + 1, 0);
+        if (e > last) last = e, best = NAN;
+        double v = csv_number(l + 1, cv);
+        if (e == last && !isnan(v) && (isnan(best) || v > best)) best = v;
+    }
+    if (isnan(best)) {
+        snprintf(r->why, sizeof r->why, "no validation PCK at the last epoch in epochs.csv");
+        goto done;
+    }
+    r->value = best;
+    r->counted = 1;
+done:
+    free(text);
+    return err;
 }
 
 /* Pooled precision (percent) of the rows of epoch `epoch`, over the networks

@@ -400,6 +400,44 @@ static void expect_collect_error(int line, const char *path, const char *needle)
         scorr_results_free(&res);
 }
 
+/* --metric last: the validation PCK of the last epoch in epochs.csv, the
+ * better of mt's two networks; an earlier, higher epoch does not count, and
+ * a run whose last epoch has no validation is listed, not counted. */
+static void test_metric_last(void)
+{
+    static const struct spec L[] = {
+        {"l1", MT ";seed=1", 70, 80, 1},
+        {"l2", MT ";seed=2", 70, 80, 1},
+        {"l3", MT ";seed=3", 70, 80, 1},
+    };
+    const char *head = "epoch,net,loss,loss_gt,loss_pseudo,val_pck\n";
+    const char *rows[3] = {"0,0,1,1,0,60\n0,1,1,1,0,61\n1,0,1,1,0,40\n1,1,1,1,0,45\n",
+                           "0,0,1,1,0,62\n0,1,1,1,0,62\n1,0,1,1,0,51\n1,1,1,1,0,50\n",
+                           "0,0,1,1,0,62\n1,0,1,1,0,\n1,1,1,1,0,\n"};
+    const char *paths[3];
+    char buf[3][1024], path[1100], text[512];
+    for (int i = 0; i < 3; i++) {
+        make_run(&L[i]);
+        snprintf(buf[i], sizeof buf[i], "%s/%s", tmp, L[i].dir);
+        paths[i] = buf[i];
+        snprintf(path, sizeof path, "%s/epochs.csv", buf[i]);
+        snprintf(text, sizeof text, "%s%s", head, rows[i]);
+        fakes_write(path, text);
+    }
+    char *notes = NULL;
+    char *csv = render(paths, 3, SCORR_TABLE_ABLATION, SCORR_TABLE_CSV, SCORR_METRIC_LAST, &notes);
+    if (!csv) return;
+    double m, sd;
+    int n;
+    CHECK(csv_find(csv, "ablation", "all runs", "last-epoch val PCK@0.1", &m, &sd, &n) == 1 &&
+              fabs(m - 48) < 1e-9 && fabs(sd - 3 * sqrt(2.0)) < 1e-3 && n == 2,
+          "last-epoch metric: %g %g %d\n%s", m, sd, n, csv);
+    CHECK(notes && strstr(notes, "no validation PCK at the last epoch"), "run l3 not listed: %s",
+          notes ? notes : "");
+    free(csv);
+    free(notes);
+}
+
 static void test_sweep_folder(void)
 {
     struct scorr_sweep sw;
@@ -488,6 +526,7 @@ int main(void)
     tmp = fakes_tmpdir("test_table");
     test_tables();
     test_generic();
+    test_metric_last();
     test_sweep_folder();
     test_bad_folders();
     fakes_cleanup();
