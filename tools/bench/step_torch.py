@@ -146,6 +146,35 @@ def describe(a):
                a.precision))
 
 
+def make_net(a):
+    """One network (frozen batch norm: eval mode, running statistics; batch:
+    training mode) in the bench's memory format, and its AdamW at the paper's
+    two rates."""
+    model = PaperSCorrSAN(a.depth, a.kernel, a.sce_out, a.backbone_calls, a.head)
+    model.train(a.bn == "batch")
+    if a.memory_format == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
+    head = [q for n, q in model.named_parameters() if "feature_extraction" not in n]
+    back = [q for n, q in model.named_parameters() if "feature_extraction" in n]
+    opt = torch.optim.AdamW([{"params": head, "lr": 3e-5}, {"params": back, "lr": 3e-6}],
+                            weight_decay=0.05, foreach=a.adamw == "foreach")
+    return model, opt
+
+
+def make_inputs(a):
+    """Random images, a flow target and sparse labels (a few percent of the
+    grid), in the bench's memory format."""
+    B, S, G = a.batch, a.size, a.size // 16 * a.up
+    src = torch.randn(B, 3, S, S)
+    trg = torch.randn(B, 3, S, S)
+    if a.memory_format == "channels_last":
+        src = src.contiguous(memory_format=torch.channels_last)
+        trg = trg.contiguous(memory_format=torch.channels_last)
+    gt = torch.randn(B, 2, G, G) * 4
+    mask = torch.rand(B, G, G) < 0.02
+    return src, trg, gt, mask
+
+
 def build(a):
     """Model, optimiser, inputs and the step function for configuration a."""
     torch.manual_seed(0)
@@ -153,24 +182,8 @@ def build(a):
     ref.UP, ref.BETA = a.up, 0.02  # the forward reads these module constants
     if a.bn == "batch":
         a.backbone_calls = 2
-    model = PaperSCorrSAN(a.depth, a.kernel, a.sce_out, a.backbone_calls, a.head)
-    # frozen: running statistics (eval-mode batch norm); batch: training mode
-    model.train(a.bn == "batch")
-    cl = a.memory_format == "channels_last"
-    if cl:
-        model = model.to(memory_format=torch.channels_last)
-    head = [q for n, q in model.named_parameters() if "feature_extraction" not in n]
-    back = [q for n, q in model.named_parameters() if "feature_extraction" in n]
-    opt = torch.optim.AdamW([{"params": head, "lr": 3e-5}, {"params": back, "lr": 3e-6}],
-                            weight_decay=0.05, foreach=a.adamw == "foreach")
-    B, S, G = a.batch, a.size, a.size // 16 * a.up
-    src = torch.randn(B, 3, S, S)
-    trg = torch.randn(B, 3, S, S)
-    if cl:
-        src = src.contiguous(memory_format=torch.channels_last)
-        trg = trg.contiguous(memory_format=torch.channels_last)
-    gt = torch.randn(B, 2, G, G) * 4
-    mask = torch.rand(B, G, G) < 0.02  # sparse labels, a few percent of the grid
+    model, opt = make_net(a)
+    src, trg, gt, mask = make_inputs(a)
     bf16 = a.precision == "bf16"
     none = a.zero_grad == "none"
 
@@ -199,28 +212,14 @@ def build_mt(a, lam=10.0, ratio=0.2, dilation=7):
     ref.UP, ref.BETA = a.up, 0.02
     if a.bn == "batch":
         a.backbone_calls = 2
-    cl = a.memory_format == "channels_last"
     nets, opts = [], []
     for seed in (0, 1):
         torch.manual_seed(seed)
-        model = PaperSCorrSAN(a.depth, a.kernel, a.sce_out, a.backbone_calls, a.head)
-        model.train(a.bn == "batch")
-        if cl:
-            model = model.to(memory_format=torch.channels_last)
-        head = [q for n, q in model.named_parameters() if "feature_extraction" not in n]
-        back = [q for n, q in model.named_parameters() if "feature_extraction" in n]
-        opts.append(torch.optim.AdamW([{"params": head, "lr": 3e-5}, {"params": back, "lr": 3e-6}],
-                                      weight_decay=0.05, foreach=a.adamw == "foreach"))
+        model, opt = make_net(a)
         nets.append(model)
+        opts.append(opt)
     torch.manual_seed(0)
-    B, S, G = a.batch, a.size, a.size // 16 * a.up
-    src = torch.randn(B, 3, S, S)
-    trg = torch.randn(B, 3, S, S)
-    if cl:
-        src = src.contiguous(memory_format=torch.channels_last)
-        trg = trg.contiguous(memory_format=torch.channels_last)
-    gt = torch.randn(B, 2, G, G) * 4
-    mask = torch.rand(B, G, G) < 0.02
+    src, trg, gt, mask = make_inputs(a)
     cand = F.max_pool2d(mask.float()[:, None], dilation, 1, dilation // 2)[:, 0] > 0
     bf16 = a.precision == "bf16"
     none = a.zero_grad == "none"
