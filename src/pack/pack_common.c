@@ -114,6 +114,19 @@ void pack_pair_free(struct pack_pair *p)
     memset(p, 0, sizeof *p);
 }
 
+void pack_images_free(struct pack_images *img)
+{
+    for (int64_t i = 0; i < img->n; i++) {
+        free(img->names[i]);
+        if (img->err) free(img->err[i]);
+    }
+    free(img->names);
+    free(img->orig);
+    free(img->row);
+    free(img->err);
+    pack_strmap_free(&img->index);
+}
+
 int pack_split_add(struct pack_split *s, struct pack_pair *p)
 {
     int err = 0;

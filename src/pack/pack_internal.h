@@ -67,6 +67,8 @@ int pack_image_id(struct pack_ctx *c, const char *rel, int32_t *id);
 /* Append a pair (the split takes ownership of kps, ids, name). */
 int pack_split_add(struct pack_split *s, struct pack_pair *p);
 void pack_pair_free(struct pack_pair *p);
+/* Free the image table (names, sizes, rows, errors, index). */
+void pack_images_free(struct pack_images *img);
 
 /* A per-pair failure (the current scorr error): under skip_bad print
  * "skipped <split> pair '<pair>': <why>", count it, clear the error and

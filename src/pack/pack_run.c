@@ -88,15 +88,7 @@ static void ctx_free(struct pack_ctx *c)
         for (int64_t i = 0; i < c->splits[s].n; i++) pack_pair_free(&c->splits[s].pairs[i]);
         free(c->splits[s].pairs);
     }
-    for (int64_t i = 0; i < c->img.n; i++) {
-        free(c->img.names[i]);
-        if (c->img.err) free(c->img.err[i]);
-    }
-    free(c->img.names);
-    free(c->img.orig);
-    free(c->img.row);
-    free(c->img.err);
-    pack_strmap_free(&c->img.index);
+    pack_images_free(&c->img);
 }
 
 /* Scale (x, y) from a W x H original to S x S: x * S / W, y * S / H. */

@@ -43,15 +43,7 @@ static void ctx_free(struct pack_ctx *c, struct pack_split *s)
 {
     for (int64_t i = 0; i < s->n; i++) pack_pair_free(&s->pairs[i]);
     free(s->pairs);
-    for (int64_t i = 0; i < c->img.n; i++) {
-        free(c->img.names[i]);
-        if (c->img.err) free(c->img.err[i]);
-    }
-    free(c->img.names);
-    free(c->img.orig);
-    free(c->img.row);
-    free(c->img.err);
-    pack_strmap_free(&c->img.index);
+    pack_images_free(&c->img);
 }
 
 /* Run one benchmark reader on split `split` of the layout at root. */
