@@ -2,7 +2,9 @@
  * (include/scorr/train.h). Every check that can fail because of user input
  * runs before training starts and fails on every rank together
  * (scorr_comm_agree), so no rank is left waiting in a collective. */
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -306,17 +308,34 @@ static void set_epoch_schedule(struct trainer *t)
     }
 }
 
-/* Stop requested (signal on any rank, or the step budget)? Same answer on
- * all. The same reduction tells every rank whether a network diverged on any
- * of them (train_step): then all fail, before any checkpoint is written. */
+/* Stop requested (signal on any rank, <output>/STOP on rank 0, or the step
+ * budget)? Same answer on all. The same reduction tells every rank whether a
+ * network diverged on any of them (train_step): then all fail, before any
+ * checkpoint is written. */
 static int should_stop(struct trainer *t, const struct scorr_train_options *opt, int *stop)
 {
     int err = 0;
-    scorr_watchdog_phase("agreeing whether to stop (signals, divergence)");
-    double f[2] = {scorr_signal_pending() ? 1 : 0, t->diverged[0] ? 1 : 0};
-    if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f[0] = 1;
-    SCORR_TRY(scorr_comm_max_f64(t->world, f, 2));
-    *stop = f[0] > 0;
+    scorr_watchdog_phase("agreeing whether to stop (signals, STOP file, divergence)");
+    const int sig = scorr_signal_pending();
+    double f[4] = {sig ? 1 : 0, t->diverged[0] ? 1 : 0, 0, 0};
+    if (t->world_rank == 0 && t->stop_path[0] && access(t->stop_path, F_OK) == 0)
+        f[2] = t->stop_file = 1;
+    if (opt && opt->stop_after_steps > 0 && t->run_steps >= opt->stop_after_steps) f[3] = 1;
+    SCORR_TRY(scorr_comm_max_f64(t->world, f, 4));
+    *stop = f[0] > 0 || f[2] > 0 || f[3] > 0;
+    if (*stop && !t->stop_why[0]) {
+        if (f[2] > 0)
+            snprintf(t->stop_why, sizeof t->stop_why, "%s exists", t->stop_path);
+        else if (sig)
+            snprintf(t->stop_why, sizeof t->stop_why, "signal %s received",
+                     sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT"
+                                                : sig == SIGUSR1 ? "SIGUSR1" : "?");
+        else if (f[0] > 0)
+            snprintf(t->stop_why, sizeof t->stop_why, "a signal reached another rank");
+        else
+            snprintf(t->stop_why, sizeof t->stop_why, "--stop-after-steps %lld reached",
+                     (long long)opt->stop_after_steps);
+    }
     if (f[1] > 0) {
         if (!t->diverged[0])
             SCORR_FAIL(SCORR_EPEER, "a network diverged on another rank (its message is "
@@ -418,9 +437,9 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
             if (t->step_in_epoch == t->steps_per_epoch) break; /* the epoch end saves */
             if (*stopped) {
                 SCORR_TRY(train_save_checkpoint(t));
-                scorr_info("stopped at epoch %d, step %lld: checkpoint written; run the same "
-                           "command again to continue",
-                           t->epoch, (long long)t->step_in_epoch);
+                scorr_info("stopped at epoch %d, step %lld (%s): checkpoint written; run the "
+                           "same command again to continue",
+                           t->epoch, (long long)t->step_in_epoch, t->stop_why);
                 goto done;
             }
             if (c->checkpoint.every_steps > 0 && t->global_step % c->checkpoint.every_steps == 0)
@@ -455,9 +474,9 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
         t->step_in_epoch = 0;
         SCORR_TRY(train_save_checkpoint(t));
         if (*stopped && t->epoch < c->train.epochs) {
-            scorr_info("stopped at the end of epoch %d: checkpoint written; run the same command "
-                       "again to continue",
-                       t->epoch - 1);
+            scorr_info("stopped at the end of epoch %d (%s): checkpoint written; run the same "
+                       "command again to continue",
+                       t->epoch - 1, t->stop_why);
             goto done;
         }
         *stopped = 0;
@@ -490,6 +509,11 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     SCORR_TRY(scorr_config_load(world, config_path, &t->cfg));
     SCORR_TRY(plan_layout(t)); /* same decision everywhere: no agreement needed */
     SCORR_TRY(scorr_config_emit(&t->cfg, &t->config_yaml));
+    if (t->world_rank == 0)
+        SCORR_TRY(scorr_path_join(t->stop_path, sizeof t->stop_path, t->cfg.output, "STOP"));
+    /* Signals from here on: one during the start-up stops the run after its
+     * first step with a checkpoint, instead of killing it before it has one. */
+    scorr_signals_install();
     /* From here on a stuck rank or network ends the job instead of hanging it. */
     scorr_watchdog_phase("start-up (output folder, data, networks, resume)");
     char marker[sizeof t->cfg.output + 16];
@@ -549,7 +573,6 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
                    "fed the same batches they stay identical and teach each other nothing new "
                    "(model.backbone.weights keeps their heads' own initialisations)",
                    t->config_path);
-    scorr_signals_install();
 
     /* 4. Train. */
     SCORR_TRY(run_epochs(t, opt, &stopped));
@@ -569,6 +592,9 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
                    t->best_pck, t->best_epoch,
                    t->cfg.variant == SCORR_VARIANT_MT ? (t->best_peer ? " (network B)" : " (network A)") : "",
                    t->cfg.output);
+    /* acted on: a later run of the same command continues */
+    if (t->stop_file && unlink(t->stop_path) != 0 && errno != ENOENT)
+        scorr_warn("cannot remove %s: %s", t->stop_path, strerror(errno));
 done:
     scorr_watchdog_stop();
     if (t) trainer_free(t);

@@ -139,6 +139,13 @@ struct trainer {
      * message; "" = none), agreed on at the step's end */
     char diverged[1024];
     int lock_fd;                 /* rank 0: the output folder's lock, -1 = none */
+    /* rank 0: <output>/STOP, polled every step: its existence asks for a
+     * checkpoint and exit 3 like a signal (the SLURM template creates it when
+     * it is signalled, so a stop does not depend on mpirun passing signals
+     * on); removed once acted on */
+    char stop_path[1100];
+    int stop_file;               /* rank 0: the STOP file made the run stop */
+    char stop_why[1200];          /* why the run stopped, for the message ("" = budget) */
     int from_scratch;            /* see scorr_train_options */
 };
 

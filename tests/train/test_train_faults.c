@@ -11,7 +11,8 @@
  *   5. metrics and the output folder: epochs.csv of a resumed run equals the
  *      uninterrupted one, a finished run leaves summary.json alone, a second
  *      run on the same folder is refused, stale temporaries are removed, and
- *      unreadable checkpoints are not silently replaced by a fresh start.
+ *      unreadable checkpoints are not silently replaced by a fresh start;
+ *      <output>/STOP stops a run like a signal (item 3).
  * Arguments: BIN_DIR MPIEXEC. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -273,6 +274,38 @@ static void metrics_and_folder(void)
     int st = 0;
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3, "the first run did not stop with a checkpoint");
+
+    /* <output>/STOP asks for a checkpoint and exit 3 like a signal, here on
+     * 2 ranks under mpirun with no signal sent at all (the SLURM template
+     * creates it when signalled); it is removed once acted on. */
+    write_cfg("stopf", NULL, NULL);
+    run("sed -i 's/epochs: 2,/epochs: 400,/' stopf.yaml");
+    snprintf(cmd, sizeof cmd, "cd %s && exec %s -np 2 %s/scorr_train stopf.yaml > stopf.out 2>&1",
+             g_dir, g_mpi, g_bin);
+    pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600 && !strstr(read_text("runs/stopf/steps.csv"), "\n3,"); i++)
+        usleep(100000);
+    run("touch runs/stopf/STOP");
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3 &&
+              strstr(read_text("stopf.out"), "runs/stopf/STOP exists): checkpoint written"),
+          "STOP: exit %d, not 3 with its message:\n%s", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+          read_text("stopf.out"));
+    CHECK(run("test -e runs/stopf/STOP") != 0, "STOP not removed after the stop");
+    CHECK(run("grep -Eq '\"finished\":[[:space:]]*false' runs/stopf/summary.json") == 0,
+          "summary after STOP: %s", read_text("runs/stopf/summary.json"));
+    /* one present at the start: the run stops after its first step */
+    run("sh -c 'wc -l < runs/stopf/steps.csv > rows0 && touch runs/stopf/STOP'");
+    rc = run("%s -np 2 %s/scorr_train stopf.yaml", g_mpi, g_bin);
+    run("sh -c 'wc -l < runs/stopf/steps.csv > rows1'");
+    CHECK(rc == 3 && atoi(read_text("rows1")) == atoi(read_text("rows0")) + 1 &&
+              run("test -e runs/stopf/STOP") != 0,
+          "STOP at the start: exit %d, steps.csv %s -> %s rows:\n%s", rc, read_text("rows0"),
+          read_text("rows1"), output());
 
     /* Stale temporaries of killed writers go at the start. */
     run("touch runs/busy/summary.json.tmp.999999 runs/busy/checkpoints/step_00000002.h5.tmp.1");
