@@ -68,6 +68,8 @@ struct scorr_conv_policy {
     enum scorr_conv_algo pointwise[3];
     enum scorr_conv_algo spatial[3];
     enum scorr_conv_algo winograd3x3[3];
+    enum scorr_conv_algo bf16[3]; /* the AUTO choice for convs that compute in bf16
+                                   * (any kernel); AUTO = the choices above */
     int bf16_force; /* 1: SCORR_PREC_BF16 convs run oneDNN's bf16 kernels even where
                      * the CPU has no native bf16 (emulated or reference kernels:
                      * slow; for parity tests on any CPU). 0 (default): fp32 there */

@@ -26,11 +26,18 @@
 static const struct scorr_conv_policy policy_avx2 = {
     .pointwise = {SCORR_CONV_DNNL_NHWC, SCORR_CONV_GEMM, SCORR_CONV_GEMM},
     .spatial = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_GEMM},
-    .winograd3x3 = {SCORR_CONV_WINOGRAD, SCORR_CONV_WINOGRAD, SCORR_CONV_WINOGRAD}};
+    .winograd3x3 = {SCORR_CONV_WINOGRAD, SCORR_CONV_WINOGRAD, SCORR_CONV_WINOGRAD},
+    .bf16 = {SCORR_CONV_DNNL_NHWC, SCORR_CONV_DNNL_NHWC, SCORR_CONV_DNNL_NHWC}};
+/* bf16 on AVX512-BF16: NHWC in every pass (measured, docs/performance.md):
+ * the bf16 conversion of an activation is then a plain element-wise pass
+ * and the float32 outputs are written in place, where the blocked layouts
+ * (DNNL_ANY) reorder every input and output; the forward runs oneDNN's
+ * brgconv kernels. */
 static const struct scorr_conv_policy policy_avx512 = {
     .pointwise = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY},
     .spatial = {SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY, SCORR_CONV_DNNL_ANY},
-    .winograd3x3 = {SCORR_CONV_AUTO, SCORR_CONV_AUTO, SCORR_CONV_AUTO}};
+    .winograd3x3 = {SCORR_CONV_AUTO, SCORR_CONV_AUTO, SCORR_CONV_AUTO},
+    .bf16 = {SCORR_CONV_DNNL_NHWC, SCORR_CONV_DNNL_NHWC, SCORR_CONV_DNNL_NHWC}};
 #define GEMM_MIN_SPATIAL_C 16
 /* Winograd by default only from this many input and output channels (the
  * transforms cost per channel what the GEMMs save only at some width). */
@@ -453,6 +460,7 @@ int scorr_conv2d_create(struct scorr_conv2d *cv, const struct scorr_conv2d_shape
     default_policy();
     for (int i = 0; i < 3; i++) {
         enum scorr_conv_algo a = s->algo[i];
+        if (a == SCORR_CONV_AUTO && s->prec == SCORR_PREC_BF16) a = g_policy.bf16[i];
         if (a == SCORR_CONV_AUTO) {
             a = pointwise ? g_policy.pointwise[i] : g_policy.spatial[i];
             if (a == SCORR_CONV_GEMM && !pointwise && s->c < GEMM_MIN_SPATIAL_C)
