@@ -78,7 +78,7 @@ static int parse(int argc, char **argv, struct scorr_head_config *cfg, int *iter
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             printf("usage: %s [--batch B] [--size h] [--channels C] [--sce-out O] [--kernel k]\n"
-                   "       [--up u] [--no-sce] [--iters n]\n"
+                   "       [--up u] [--no-sce] [--iters n] [--precision fp32|bf16]\n"
                    "Forward + backward of the correspondence head with a stage breakdown\n"
                    "(defaults: the paper's head, 2 pairs). PyTorch counterpart:\n"
                    "tools/bench/head_torch.py at the same thread count.\n", argv[0]);
@@ -89,6 +89,13 @@ static int parse(int argc, char **argv, struct scorr_head_config *cfg, int *iter
             continue;
         }
         SCORR_REQUIRE(i + 1 < argc, SCORR_EINVAL, "option %s needs a value", a);
+        if (!strcmp(a, "--precision")) {
+            const char *p = argv[++i];
+            SCORR_REQUIRE(!strcmp(p, "fp32") || !strcmp(p, "bf16"), SCORR_EINVAL,
+                          "--precision: expected fp32 or bf16, found '%s'", p);
+            cfg->prec = !strcmp(p, "bf16") ? SCORR_PREC_BF16 : SCORR_PREC_F32;
+            continue;
+        }
         int v = atoi(argv[++i]);
         if (!strcmp(a, "--batch")) cfg->batch = v;
         else if (!strcmp(a, "--size")) cfg->h = cfg->w = v;
@@ -140,6 +147,13 @@ int main(int argc, char **argv)
     printf("head: B=%d h=w=%d C=%d sce=%d k=%d O=%d up=%d (G=%d) | OMP threads %d | arena %.1f MiB\n",
            cfg.batch, cfg.h, cfg.channels, cfg.sce, cfg.sce_kernel, cfg.sce_out, cfg.up, hd.gy,
            hd.nthreads, (double)plan.peak / (1 << 20));
+    printf("precision: %s requested, %s\n", cfg.prec == SCORR_PREC_BF16 ? "bf16" : "fp32",
+           hd.prec == SCORR_PREC_BF16 ? "the SCE's raw-feature GEMMs run in bf16" : "fp32 ran");
+    if (hd.sce_bf16.fwd)
+        printf("bf16 SCE matmuls: forward %s, weight gradient %s, input gradient %s\n",
+               scorr_mm_bf16_impl_name(hd.sce_bf16.fwd),
+               hd.sce_bf16.dw ? scorr_mm_bf16_impl_name(hd.sce_bf16.dw) : "-",
+               hd.sce_bf16.din ? scorr_mm_bf16_impl_name(hd.sce_bf16.din) : "-");
 
     /* warm-up */
     scorr_head_forward(&hd, params, src, trg, flow);
@@ -170,7 +184,8 @@ int main(int argc, char **argv)
             if (cfg.sce) {
                 scorr_sce_forward(hd.sce_y[side], hd.sce_sim[side], hd.sce_nrm[side],
                                   hd.sce_den[side], x, params + hd.off_weight,
-                                  params + hd.off_bias, &hd.sce_shape);
+                                  params + hd.off_bias, &hd.sce_shape,
+                                  hd.sce_bf16.fwd ? &hd.sce_bf16 : NULL);
                 x = hd.sce_y[side];
             }
             scorr_l2norm_forward(hd.feat[side], hd.rnorm[side], x, hd.m, hd.dim, hd.nthreads);
@@ -229,6 +244,7 @@ done:
     scorr_aligned_free(trg), scorr_aligned_free(dsrc), scorr_aligned_free(dtrg);
     scorr_aligned_free(flow), scorr_aligned_free(dflow);
     scorr_arena_free(&arena);
+    scorr_head_free(&hd);
     scorr_params_free(&table);
     return err ? 1 : 0;
 }

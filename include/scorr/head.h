@@ -29,6 +29,7 @@
 
 #include "scorr/arena.h"
 #include "scorr/corr.h"
+#include "scorr/op_common.h"
 #include "scorr/params.h"
 #include "scorr/sce.h"
 #include "scorr/softargmax.h"
@@ -51,6 +52,10 @@ struct scorr_head_config {
                      * code's x_normal / y_normal); 0: the fixed linspace (the paper) */
     int inference_only; /* 1: forward only, no backward buffers (smaller arena);
                          * 0 (the zero-initialised default): forward and backward */
+    enum scorr_precision prec; /* SCORR_PREC_F32 (0, default), or BF16: the SCE's GEMMs
+                                * on the raw feature in bf16 with float32 accumulation
+                                * (sce.h) where scorr_precision_resolve allows bf16; the
+                                * correlation stays float32 (docs/performance.md) */
 };
 
 /* Defaults of the paper for a ResNet-101 at 256 x 256: B = 1, 16 x 16, C = 1024,
@@ -70,6 +75,8 @@ struct scorr_head {
     struct scorr_sce_shape sce_shape;
     struct scorr_corr_shape corr_shape;
     struct scorr_softargmax_shape sa_shape;
+    enum scorr_precision prec; /* as it runs (cfg.prec after scorr_precision_resolve) */
+    struct scorr_sce_bf16 sce_bf16; /* the SCE's bf16 GEMMs (prec BF16 and sce), else zero */
     /* saved by forward, per side (0 = source, 1 = target) */
     float *sce_y[2], *sce_sim[2], *sce_nrm[2], *sce_den[2];
     float *feat[2], *rnorm[2]; /* L2-normalised features (m, dim) and their r */
@@ -94,6 +101,10 @@ struct scorr_head {
  * OpenMP threads. Local. */
 int scorr_head_build(struct scorr_head *hd, const struct scorr_head_config *cfg,
                      struct scorr_params *table);
+
+/* Free what build created (oneDNN primitives of a bf16 head; nothing for
+ * fp32). The arena's buffers are the arena's. */
+void scorr_head_free(struct scorr_head *hd);
 
 /* Hand out the head's activations and scratch from the arena (a planning
  * arena only counts). Call once with the planning arena and once with the

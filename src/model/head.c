@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "scorr/conv.h"
 #include "scorr/error.h"
 #include "scorr/l2norm.h"
 
@@ -46,6 +47,8 @@ static int check_config(const struct scorr_head_config *c)
     }
     SCORR_REQUIRE(c->up >= 1 && c->up <= 64, SCORR_EINVAL,
                   "head config: key 'up' (upsampling factor) must be in [1, 64], found %d", c->up);
+    SCORR_REQUIRE(c->prec == SCORR_PREC_F32 || c->prec == SCORR_PREC_BF16, SCORR_EINVAL,
+                  "head config: unknown precision %d", (int)c->prec);
     SCORR_REQUIRE(isfinite(c->beta) && c->beta > 0.0f, SCORR_EINVAL,
                   "head config: key 'beta' (soft-argmax temperature) must be a finite number > 0, "
                   "found %g",
@@ -144,9 +147,23 @@ int scorr_head_build(struct scorr_head *hd, const struct scorr_head_config *cfg,
     hd->sa_shape = (struct scorr_softargmax_shape){.b = cfg->batch, .h = cfg->h, .w = cfg->w,
                                                    .up = cfg->up, .beta = cfg->beta,
                                                    .nthreads = hd->nthreads};
+    /* bf16 only where the backbone's convolutions would run it (native bf16,
+     * or forced by the conv policy for tests) */
+    hd->prec = scorr_precision_resolve(cfg->prec);
+    if (hd->prec == SCORR_PREC_BF16 && cfg->sce)
+        SCORR_TRY(scorr_sce_bf16_create(&hd->sce_bf16, &hd->sce_shape, !cfg->inference_only));
 done:
+    if (err) scorr_head_free(hd);
     return err;
 }
+
+void scorr_head_free(struct scorr_head *hd) { scorr_sce_bf16_free(&hd->sce_bf16); }
+
+static const struct scorr_sce_bf16 *sce_bf16(const struct scorr_head *hd)
+{
+    return hd->sce_bf16.fwd ? &hd->sce_bf16 : NULL;
+}
+
 
 /* Take n floats (or bytes) from the arena and count them in *acc. */
 static float *take_f(struct scorr_arena *a, size_t n, size_t *acc)
@@ -185,6 +202,16 @@ void scorr_head_alloc_split(struct scorr_head *hd, struct scorr_arena *a, struct
         hd->dfeat[side] = train ? take_f(w, m * d, grad) : NULL;
     }
     hd->dy = train && c->sce ? take_f(w, m * d, grad) : NULL;
+    struct scorr_sce_bf16 *bf = &hd->sce_bf16;
+    if (bf->fwd) {
+        /* the bf16 weight copy lives from the forward to the backward; the
+         * rest is scratch of one call */
+        size_t cin = (size_t)c->channels;
+        bf->w = take_b(a, (size_t)c->sce_out * cin * sizeof(uint16_t), act);
+        bf->f = take_b(w, m * cin * sizeof(uint16_t), &hd->mem_scratch);
+        bf->dy = train ? take_b(w, m * d * sizeof(uint16_t), &hd->mem_scratch) : NULL;
+        bf->pad = take_b(w, scorr_sce_bf16_pad_bytes(bf) + 64, &hd->mem_scratch);
+    }
     hd->corr = take_f(a, b * l * l, act);
     hd->mnn = take_f(a, b * l * l, act);
     hd->dcorr = train ? take_f(w, b * l * l, grad) : NULL;
@@ -219,12 +246,14 @@ void scorr_head_forward(struct scorr_head *hd, const float *params, const float 
 {
     SCORR_ASSERT(hd->corr != NULL); /* scorr_head_alloc on a real arena first */
     const float *in[2] = {src, trg};
+    const struct scorr_sce_bf16 *bf = sce_bf16(hd);
+    if (bf) scorr_sce_bf16_prepare(&hd->sce_bf16, weight_of(hd, params), &hd->sce_shape);
     for (int side = 0; side < 2; side++) {
         const float *x = in[side];
         if (hd->cfg.sce) {
             scorr_sce_forward(hd->sce_y[side], hd->sce_sim[side], hd->sce_nrm[side],
                               hd->sce_den[side], x, weight_of(hd, params), params + hd->off_bias,
-                              &hd->sce_shape);
+                              &hd->sce_shape, bf);
             x = hd->sce_y[side];
         }
         scorr_l2norm_forward(hd->feat[side], hd->rnorm[side], x, hd->m, hd->dim, hd->nthreads);
@@ -278,7 +307,7 @@ void scorr_head_backward(struct scorr_head *hd, const float *params, float *grad
             scorr_sce_backward(din[side], grads + hd->off_weight, grads + hd->off_bias, hd->dy,
                                hd->sce_y[side], hd->sce_sim[side], hd->sce_nrm[side],
                                hd->sce_den[side], in[side], weight_of(hd, params), &hd->sce_shape,
-                               hd->scratch);
+                               hd->scratch, sce_bf16(hd));
         } else if (din[side]) {
             scorr_l2norm_backward(din[side], hd->dfeat[side], hd->feat[side], hd->rnorm[side],
                                   hd->m, hd->dim, hd->nthreads);

@@ -125,6 +125,7 @@ int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t se
     hc.beta = cfg->temperature;
     hc.learn_grid = cfg->learn_grid;
     hc.inference_only = !cfg->training;
+    hc.prec = rc.prec;
     SCORR_TRY(scorr_head_build(&m->head, &hc, &m->table));
     m->built_head = 1;
 
@@ -164,6 +165,7 @@ void scorr_model_free(struct scorr_model *m)
 {
     if (!m) return;
     if (m->built_net) scorr_resnet_free(&m->net);
+    if (m->built_head) scorr_head_free(&m->head);
     scorr_arena_free(&m->arena);
     scorr_arena_free(&m->ws); /* only when it owns it */
     scorr_aligned_free(m->w);

@@ -36,6 +36,54 @@ static void check_shape(const struct scorr_sce_shape *s)
     SCORR_ASSERT(s->k >= 1 && s->k % 2 == 1 && s->nthreads >= 1);
 }
 
+int scorr_sce_bf16_create(struct scorr_sce_bf16 *b, const struct scorr_sce_shape *s,
+                          int backward)
+{
+    int err = 0;
+    check_shape(s);
+    memset(b, 0, sizeof *b);
+    const int m = s->n * s->h * s->w, c = s->c, o = s->out;
+    /* out (m, O) += f (m, C) W1^T, W1 = b->w (O, C) */
+    const struct scorr_mm_bf16_shape fwd = {'N', 'T', m, o, c, c, c, o, 1};
+    /* dW[:, :C] (O, C) += dy^T (O, m) f (m, C), into the (O, C + 4k) gradient */
+    const struct scorr_mm_bf16_shape dw = {'T', 'N', o, c, m, o, c, c + scorr_sce_nsim(s), 1};
+    /* df (m, C) += dy (m, O) W1 (O, C) */
+    const struct scorr_mm_bf16_shape din = {'N', 'N', m, c, o, o, c, c, 1};
+    SCORR_TRY(scorr_mm_bf16_create(&b->fwd, &fwd));
+    if (backward) {
+        SCORR_TRY(scorr_mm_bf16_create(&b->dw, &dw));
+        SCORR_TRY(scorr_mm_bf16_create(&b->din, &din));
+    }
+done:
+    if (err) scorr_sce_bf16_free(b);
+    return err;
+}
+
+void scorr_sce_bf16_free(struct scorr_sce_bf16 *b)
+{
+    scorr_mm_bf16_free(b->fwd);
+    scorr_mm_bf16_free(b->dw);
+    scorr_mm_bf16_free(b->din);
+    memset(b, 0, sizeof *b);
+}
+
+size_t scorr_sce_bf16_pad_bytes(const struct scorr_sce_bf16 *b)
+{
+    size_t p = 0;
+    const struct scorr_mm_bf16 *mm[3] = {b->fwd, b->dw, b->din};
+    for (int i = 0; i < 3; i++)
+        if (mm[i] && scorr_mm_bf16_scratch(mm[i]) > p) p = scorr_mm_bf16_scratch(mm[i]);
+    return p;
+}
+
+void scorr_sce_bf16_prepare(struct scorr_sce_bf16 *b, const float *weight,
+                            const struct scorr_sce_shape *s)
+{
+    SCORR_ASSERT(b->w);
+    scorr_bf16_round(b->w, weight, (size_t)s->out, (size_t)s->c,
+                     (size_t)s->c + (size_t)scorr_sce_nsim(s), s->nthreads);
+}
+
 size_t scorr_sce_scratch_floats(const struct scorr_sce_shape *s)
 {
     check_shape(s);
@@ -59,7 +107,8 @@ void scorr_sce_offsets(int *dy, int *dx, int k)
 }
 
 void scorr_sce_forward(float *out, float *sim, float *nrm, float *den, const float *in,
-                       const float *weight, const float *bias, const struct scorr_sce_shape *s)
+                       const float *weight, const float *bias, const struct scorr_sce_shape *s,
+                       const struct scorr_sce_bf16 *bf16)
 {
     check_shape(s);
     const int c = s->c, k = s->k, ns = 4 * k, o = s->out, h = s->h, w = s->w;
@@ -103,7 +152,12 @@ void scorr_sce_forward(float *out, float *sim, float *nrm, float *den, const flo
         for (long i = 0; i < m; i++) memcpy(out + (size_t)i * o, bias, (size_t)o * sizeof *out);
     }
     /* out += f W[:, :C]^T + s W[:, C:]^T */
-    gemm('N', 'T', (int)m, o, c, in, c, weight, ldw, 1.0f, out, o, s->nthreads);
+    if (bf16) {
+        scorr_bf16_round(bf16->f, in, (size_t)m, (size_t)c, (size_t)c, s->nthreads);
+        scorr_mm_bf16_run(bf16->fwd, out, bf16->f, bf16->w, bf16->pad);
+    } else {
+        gemm('N', 'T', (int)m, o, c, in, c, weight, ldw, 1.0f, out, o, s->nthreads);
+    }
     gemm('N', 'T', (int)m, o, ns, sim, ns, weight + c, ldw, 1.0f, out, o, s->nthreads);
     /* relu, one row per iteration */
 #pragma omp parallel for schedule(static) num_threads(s->nthreads)
@@ -117,7 +171,8 @@ void scorr_sce_forward(float *out, float *sim, float *nrm, float *den, const flo
 
 void scorr_sce_backward(float *din, float *dweight, float *dbias, float *dout, const float *out,
                         const float *sim, const float *nrm, const float *den, const float *in,
-                        const float *weight, const struct scorr_sce_shape *s, float *scratch)
+                        const float *weight, const struct scorr_sce_shape *s, float *scratch,
+                        const struct scorr_sce_bf16 *bf16)
 {
     check_shape(s);
     const int c = s->c, k = s->k, ns = 4 * k, o = s->out, h = s->h, w = s->w;
@@ -151,11 +206,21 @@ void scorr_sce_backward(float *din, float *dweight, float *dbias, float *dout, c
     }
 
     /* y = f W[:, :C]^T + s W[:, C:]^T: dW[:, :C] += dy^T f, dW[:, C:] += dy^T s */
-    gemm('T', 'N', o, c, (int)m, dout, o, in, c, 1.0f, dweight, ldw, s->nthreads);
+    if (bf16) {
+        SCORR_ASSERT(bf16->dw && bf16->din && bf16->dy);
+        scorr_bf16_round(bf16->dy, dout, (size_t)m, (size_t)o, (size_t)o, s->nthreads);
+        scorr_bf16_round(bf16->f, in, (size_t)m, (size_t)c, (size_t)c, s->nthreads);
+        scorr_mm_bf16_run(bf16->dw, dweight, bf16->dy, bf16->f, bf16->pad);
+    } else {
+        gemm('T', 'N', o, c, (int)m, dout, o, in, c, 1.0f, dweight, ldw, s->nthreads);
+    }
     gemm('T', 'N', o, ns, (int)m, dout, o, sim, ns, 1.0f, dweight + c, ldw, s->nthreads);
     if (!din) return;
     /* df += dy W[:, :C] (raw-feature path); ds = dy W[:, C:] */
-    gemm('N', 'N', (int)m, c, o, dout, o, weight, ldw, 1.0f, din, c, s->nthreads);
+    if (bf16)
+        scorr_mm_bf16_run(bf16->din, din, bf16->dy, bf16->w, bf16->pad);
+    else
+        gemm('N', 'N', (int)m, c, o, dout, o, weight, ldw, 1.0f, din, c, s->nthreads);
     gemm('N', 'N', (int)m, ns, o, dout, o, weight + c, ldw, 0.0f, dsim, ns, s->nthreads);
 
 #pragma omp parallel num_threads(s->nthreads)

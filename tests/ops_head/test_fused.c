@@ -137,8 +137,8 @@ static void sce_threads(void)
         float *g = copy_of(dout, m * s.out), *scratch = zeros(scorr_sce_scratch_floats(&s));
         out[k] = zeros(m * s.out), dx[k] = zeros(m * s.c), dw[k] = zeros(s.out * cin);
         db[k] = zeros(s.out);
-        scorr_sce_forward(out[k], sim, nrm, den, x, wt, bias, &s);
-        scorr_sce_backward(dx[k], dw[k], db[k], g, out[k], sim, nrm, den, x, wt, &s, scratch);
+        scorr_sce_forward(out[k], sim, nrm, den, x, wt, bias, &s, NULL);
+        scorr_sce_backward(dx[k], dw[k], db[k], g, out[k], sim, nrm, den, x, wt, &s, scratch, NULL);
         free(sim), free(nrm), free(den), free(g), free(scratch);
     }
     CHECK(memcmp(out[0], out[1], m * s.out * sizeof(float)) == 0, "sce out differs with threads");

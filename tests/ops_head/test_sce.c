@@ -36,7 +36,7 @@ static void fixture(const char *file)
 
     float *xin = to_nhwc(x, n, c, h, w);
     float *out = zeros(m * o), *sim = zeros(m * ns), *nrm = zeros(m * c), *den = zeros(m);
-    scorr_sce_forward(out, sim, nrm, den, xin, wt, bias, &s);
+    scorr_sce_forward(out, sim, nrm, den, xin, wt, bias, &s, NULL);
     float *out_nchw = to_nchw(out, n, o, h, w), *sim_nchw = to_nchw(sim, n, ns, h, w);
     check_report("sce out", out_nchw, out_ref, m * o, ATOL, RTOL);
     check_report("sce similarities", sim_nchw, sim_ref, m * ns, ATOL, RTOL);
@@ -46,7 +46,7 @@ static void fixture(const char *file)
     /* backward adds: start from a known non-zero value and subtract it */
     for (size_t i = 0; i < m * c; i++) dx[i] = 0.5f;
     float *scratch = zeros(scorr_sce_scratch_floats(&s));
-    scorr_sce_backward(dx, dw, db, g, out, sim, nrm, den, xin, wt, &s, scratch);
+    scorr_sce_backward(dx, dw, db, g, out, sim, nrm, den, xin, wt, &s, scratch, NULL);
     for (size_t i = 0; i < m * c; i++) dx[i] -= 0.5f;
     float *dx_nchw = to_nchw(dx, n, c, h, w);
     check_report("sce dx", dx_nchw, dx_ref, m * c, ATOL, RTOL);
@@ -55,7 +55,7 @@ static void fixture(const char *file)
 
     /* din = NULL: parameter gradients only, identical to the full call */
     float *g2 = to_nhwc(dout, n, o, h, w), *dw2 = zeros((size_t)o * (c + ns)), *db2 = zeros(o);
-    scorr_sce_backward(NULL, dw2, db2, g2, out, sim, nrm, den, xin, wt, &s, scratch);
+    scorr_sce_backward(NULL, dw2, db2, g2, out, sim, nrm, den, xin, wt, &s, scratch, NULL);
     CHECK(memcmp(dw2, dw, (size_t)o * (c + ns) * sizeof *dw) == 0, "dweight differs with din=NULL");
     CHECK(memcmp(db2, db, (size_t)o * sizeof *db) == 0, "dbias differs with din=NULL");
 
@@ -77,7 +77,7 @@ struct fdctx {
 static double fd_loss(void *p)
 {
     struct fdctx *c = p;
-    scorr_sce_forward(c->out, c->sim, c->nrm, c->den, c->x, c->wt, c->bias, &c->s);
+    scorr_sce_forward(c->out, c->sim, c->nrm, c->den, c->x, c->wt, c->bias, &c->s, NULL);
     return dot_d(c->out, c->dout, c->m * c->s.out);
 }
 
@@ -109,7 +109,7 @@ static void finite_differences(int k, int nthreads)
     float *g = copy_of(c.dout, c.m * c.s.out);
     float *dx = zeros(c.m * c.s.c), *dw = zeros((size_t)c.s.out * cin), *db = zeros(c.s.out);
     float *scratch = zeros(scorr_sce_scratch_floats(&c.s));
-    scorr_sce_backward(dx, dw, db, g, c.out, c.sim, c.nrm, c.den, c.x, c.wt, &c.s, scratch);
+    scorr_sce_backward(dx, dw, db, g, c.out, c.sim, c.nrm, c.den, c.x, c.wt, &c.s, scratch, NULL);
     /* float forward, double loss: step 1e-2 keeps rounding noise (~1e-7 * |L| / h)
      * and truncation (~h^2) both near 1e-4; a wrong formula is off by O(1). */
     CHECK(fd_check("sce fd dx", c.x, c.m * c.s.c, dx, fd_loss, fd_state, &c, 40, 1e-2f, 2e-3, 1e-2,
