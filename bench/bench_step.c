@@ -11,8 +11,9 @@
  *              [--torch-search] [--torch-args "..."] [--cpu]
  *              [--dataset file.h5] [--python /usr/bin/python3] [--script step_torch.py]
  *
- * --precision: our backbone convolutions' arithmetic (model.precision; bf16
- * only where the CPU has native bf16, the report says what ran). PyTorch runs
+ * --precision: the arithmetic of our backbone convolutions and the SCE's 1x1
+ * conv on the raw feature (model.precision; bf16 only where the CPU has
+ * native bf16, the report says what ran). PyTorch runs
  * its default configuration (the fastest measured: channels_last, one
  * backbone call, softmax head, foreach AdamW; tools/bench/step_torch.py) in
  * the same precision (bf16: torch.autocast), or in both with
@@ -518,7 +519,8 @@ int main(int argc, char **argv)
            mc.batch, mc.bn_batch ? "batch" : "frozen", threads, threads > 1 ? "s" : "",
            scorr_params_trainable_count(scorr_model_params(o.model)),
            (double)scorr_model_arena_bytes(o.model) / 1048576.0);
-    printf("precision: %s requested, backbone convolutions run in %s\n",
+    printf("precision: %s requested, backbone convolutions and the SCE's raw-feature GEMMs run "
+           "in %s\n",
            mc.precision == SCORR_PREC_BF16 ? "bf16" : "fp32", bf16_ran ? "bf16" : "fp32");
     const double flops_exec = fl.bb_fwd_exec + fl.bb_bwd_exec + fl.head_fwd + fl.head_bwd;
     printf("FLOPs per step (direct convolutions): backbone %.1f + %.1f G, head %.2f + %.2f G, "

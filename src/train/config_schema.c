@@ -107,9 +107,10 @@ const struct cfg_key scorr_cfg_table[] = {
      "initialised to that grid and trained with the head's learning rate and weight decay; "
      "checkpoints and converted reference networks hold them."},
     {"model.precision", CT_ENUM, F(model.precision), 0, 0, 0, 0, 0, 0, "fp32|bf16", "fp32",
-     "Arithmetic of the backbone's convolutions (forward and both backward passes). bf16: "
-     "inputs and weights rounded to bfloat16 (8-bit mantissa), products accumulated in "
-     "fp32 (oneDNN); master weights, batch norm, the head, the loss and AdamW stay fp32. "
+     "Arithmetic of the backbone's convolutions (forward and both backward passes) and of "
+     "the SCE's 1x1 conv on the raw feature. bf16: inputs and weights rounded to bfloat16 "
+     "(8-bit mantissa), products accumulated in fp32 (oneDNN); master weights, batch norm, "
+     "the rest of the head (correlation, soft-argmax), the loss and AdamW stay fp32. "
      "Only where the CPU has native bf16 (AVX512-BF16 or AMX); elsewhere the run says so "
      "once and computes in fp32, which is faster there (docs/performance.md)."},
 

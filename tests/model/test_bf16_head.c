@@ -303,12 +303,16 @@ static void head(void)
     hrig_run(&b, src, trg, dflow);
     hrig_run(&r, srcr, trgr, dflow);
     const struct scorr_param *pb = &r.t.p[r.hd.p_bias];
-    struct { const char *name; const float *b, *f, *r; size_t n; } t[] = {
-        {"flow", b.flow, f.flow, r.flow, nflow},
-        {"SCE weight gradient", b.grads + pw->offset, f.grads + pw->offset, r.grads + pw->offset, pw->numel},
-        {"SCE bias gradient", b.grads + pb->offset, f.grads + pb->offset, r.grads + pb->offset, pb->numel},
-        {"source gradient", b.dsrc, f.dsrc, r.dsrc, nf},
-        {"target gradient", b.dtrg, f.dtrg, r.dtrg, nf}};
+    const size_t ow = pw->offset, ob = pb->offset;
+    struct {
+        const char *name;
+        const float *b, *f, *r; /* bf16, fp32, fp32 on rounded values */
+        size_t n;
+    } t[] = {{"flow", b.flow, f.flow, r.flow, nflow},
+             {"SCE weight gradient", b.grads + ow, f.grads + ow, r.grads + ow, pw->numel},
+             {"SCE bias gradient", b.grads + ob, f.grads + ob, r.grads + ob, pb->numel},
+             {"source gradient", b.dsrc, f.dsrc, r.dsrc, nf},
+             {"target gradient", b.dtrg, f.dtrg, r.dtrg, nf}};
     for (int i = 0; i < 5; i++) {
         const double e_bf = relerr(t[i].b, t[i].f, t[i].n); /* bf16 vs fp32 */
         const double e_rd = relerr(t[i].r, t[i].f, t[i].n); /* rounding's effect */
@@ -323,7 +327,8 @@ static void head(void)
               "more than 1/%d of the rounding's effect %.3e", t[i].name, e_eq, i ? 2 : 8, e_rd);
     }
     double d2 = 0;
-    for (size_t i = 0; i < nflow; i++) d2 += ((double)b.flow[i] - f.flow[i]) * (b.flow[i] - f.flow[i]);
+    for (size_t i = 0; i < nflow; i++)
+        d2 += ((double)b.flow[i] - f.flow[i]) * ((double)b.flow[i] - f.flow[i]);
     printf("  head flow: rms difference %.3e grid cells (grid %d x %d, beta %.2f)\n",
            sqrt(d2 / (double)(nflow / 2)), f.hd.gy, f.hd.gx, (double)cfg.beta);
     scorr_aligned_free(srcr), scorr_aligned_free(trgr);
