@@ -62,8 +62,9 @@ struct scorr_conv2d_shape {
  * fastest on the development machine) pointwise {NHWC, GEMM, GEMM}, spatial
  * {ANY, ANY, GEMM} (GEMM only from 16 input channels), winograd3x3
  * {WINOGRAD x 3} (from 16 input and output channels); AVX-512 everything
- * ANY (oneDNN's brgemm kernels; not measured here). For benchmarks. Not
- * thread-safe. */
+ * ANY (oneDNN's brgemm kernels; not measured here); bf16 convs NHWC in every
+ * pass (measured on AVX512-BF16: no layout reorders; docs/performance.md).
+ * For benchmarks. Not thread-safe. */
 struct scorr_conv_policy {
     enum scorr_conv_algo pointwise[3];
     enum scorr_conv_algo spatial[3];
