@@ -133,3 +133,13 @@ int scorr_test_finish(const char *name)
     printf("%s: all %d checks passed\n", name, scorr_test_checks);
     return 0;
 }
+
+double scorr_rel_err(const float *a, const float *b, size_t n)
+{
+    double d = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        s += (double)b[i] * b[i];
+    }
+    return s > 0 ? sqrt(d / s) : sqrt(d);
+}

@@ -42,6 +42,9 @@ extern int scorr_test_checks;
 int scorr_check_close(const char *what, const float *got, const float *ref, size_t n,
                       double atol, double rtol);
 
+/* ||a - b|| / ||b|| in double (||a - b|| when b is all zero). */
+double scorr_rel_err(const float *a, const float *b, size_t n);
+
 /* Load a whole float32 dataset from a fixture file into a malloc'ed array.
  * shape (SCORR_H5_MAXDIM) and ndim receive its shape; aborts the test (exit 2)
  * with a message if missing. */

@@ -250,16 +250,6 @@ static void hrig_free(struct hrig *r)
     scorr_params_free(&r->t);
 }
 
-static double relerr(const float *a, const float *b, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        s += (double)b[i] * b[i];
-    }
-    return s > 0 ? sqrt(d / s) : sqrt(d);
-}
-
 static void head(void)
 {
     struct scorr_head_config cfg;
@@ -314,9 +304,9 @@ static void head(void)
              {"source gradient", b.dsrc, f.dsrc, r.dsrc, nf},
              {"target gradient", b.dtrg, f.dtrg, r.dtrg, nf}};
     for (int i = 0; i < 5; i++) {
-        const double e_bf = relerr(t[i].b, t[i].f, t[i].n); /* bf16 vs fp32 */
-        const double e_rd = relerr(t[i].r, t[i].f, t[i].n); /* rounding's effect */
-        const double e_eq = relerr(t[i].b, t[i].r, t[i].n); /* bf16 vs fp32 on rounded */
+        const double e_bf = scorr_rel_err(t[i].b, t[i].f, t[i].n); /* bf16 vs fp32 */
+        const double e_rd = scorr_rel_err(t[i].r, t[i].f, t[i].n); /* rounding's effect */
+        const double e_eq = scorr_rel_err(t[i].b, t[i].r, t[i].n); /* bf16 vs fp32 on rounded */
         printf("  head %-20s bf16 - fp32 %.2e (T = %.2e) | rounding alone %.2e | bf16 - fp32 on "
                "rounded %.2e (T = %.2e)\n",
                t[i].name, e_bf, 2 * e_rd, e_rd, e_eq, e_rd / (i ? 2 : 8));

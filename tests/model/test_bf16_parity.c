@@ -83,21 +83,10 @@ static void randn(float *x, size_t n, uint64_t seed)
     for (size_t i = 0; i < n; i++) x[i] = (float)scorr_rng_normal(&r);
 }
 
-/* ||a - b|| / ||b|| */
-static double relerr(const float *a, const float *b, size_t n)
-{
-    double d = 0, s = 0;
-    for (size_t i = 0; i < n; i++) {
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        s += (double)b[i] * b[i];
-    }
-    return s > 0 ? sqrt(d / s) : sqrt(d);
-}
-
 static void check_rel(const char *what, const float *got, const float *ref, size_t n, double tol,
                       double *worst)
 {
-    const double e = relerr(got, ref, n);
+    const double e = scorr_rel_err(got, ref, n);
     CHECK(e <= tol, "%s: ||bf16 - fp32|| / ||fp32|| = %.3e > %.3e", what, e, tol);
     CHECK(e > 0, "%s: bf16 equals fp32 bit for bit: bf16 did not run", what);
     if (e > *worst) *worst = e;
@@ -194,8 +183,8 @@ static void block(void)
             for (size_t k = 0; k < f.t.p[i].numel; k++)
                 f.params[f.t.p[i].offset + k] *= (float)(1 + 4 * tf);
     run_block(&f, of, dxf, x, dout);
-    CHECK(relerr(ob, of, no) > tf, "changed weights pass the forward tolerance (%.3e)",
-          relerr(ob, of, no));
+    CHECK(scorr_rel_err(ob, of, no) > tf, "changed weights pass the forward tolerance (%.3e)",
+          scorr_rel_err(ob, of, no));
     scorr_aligned_free(x), scorr_aligned_free(dout), scorr_aligned_free(of);
     scorr_aligned_free(ob), scorr_aligned_free(dxf), scorr_aligned_free(dxb);
     rig_free(&f);
