@@ -3,7 +3,8 @@
  * its own (issue 11, section 3; docs/performance.md "Peak memory").
  *
  *   bench_memory [--configs baseline:2,mt:2,baseline:16,mt:16] [--threads N]
- *                [--steps K] [--bn frozen|batch] [--depth D] [--size S]
+ *                [--steps K] [--bn frozen|batch] [--memory fast|small]
+ *                [--depth D] [--size S]
  *                [--no-torch] [--no-scorr] [--train path/scorr_train]
  *                [--python /usr/bin/python3] [--script step_torch.py]
  *                [--torch-limit-gb G] [--keep]
@@ -34,7 +35,9 @@
  * (scorr_model_memory) and its resident set before and after building.
  *
  * Model: ResNet-101 cut after layer3, 256 px, SCE k=7 -> 2048, upsampling
- * 4, frozen batch norm (as bench_step; --bn batch for batch statistics).
+ * 4, frozen batch norm (as bench_step; --bn batch for batch statistics),
+ * model.memory fast (--memory small: recompute to hold less, the same bits;
+ * PyTorch's run is the same either way).
  * Threads: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = N (default 1) in every
  * child. Nothing is timed. Prints the CPU line, one breakdown per
  * configuration, a table and a "RESULT bench_memory" line per
@@ -79,6 +82,7 @@ struct run_cfg {
 struct opts {
     struct run_cfg cfg[MAX_CONFIGS];
     int ncfg, threads, steps, depth, size, bn_batch, torch, scorr, keep;
+    const char *memory; /* model.memory: fast | small */
     double torch_limit_gb; /* < 0: MemAvailable - 1 GiB; 0: none */
     const char *train, *python, *script;
 };
@@ -87,6 +91,7 @@ struct opts {
 struct breakdown {
     int ok, nets;
     struct scorr_model_memory mem; /* the first network */
+    int shares_act;                /* the second network uses the first's activation arena */
     size_t adam;                   /* one network's AdamW moments */
     double total;                  /* every network: parameters, gradients, AdamW, arenas */
     long rss_before_kb, rss_built_kb;
@@ -177,9 +182,12 @@ static void breakdown_child(const char *cfg_path, int threads, int wfd)
         scorr_config_model(&c, c.train.batch_size, 1, &mc);
         bd.nets = c.variant == SCORR_VARIANT_MT ? 2 : 1;
         bd.ok = 1;
-        /* as scorr_train's create_net: mt's second network shares the workspace */
+        /* as scorr_train's create_net: mt's second network shares the first's
+         * workspace and gradients (model.memory small: also its activations) */
         for (int k = 0; k < bd.nets && bd.ok; k++) {
-            bd.ok = scorr_model_create_sharing(&mc, (uint64_t)k, k ? m[0] : NULL, &m[k]) == 0 &&
+            bd.ok = scorr_model_create_sharing(&mc, (uint64_t)k, k ? m[0] : NULL,
+                                               k ? scorr_config_model_sharing(&c) : 0,
+                                               &m[k]) == 0 &&
                     scorr_adamw_init(&opt[k], scorr_model_params(m[k]), &c) == 0;
         }
         if (bd.ok) {
@@ -188,6 +196,7 @@ static void breakdown_child(const char *cfg_path, int threads, int wfd)
             for (int k = 0; k < bd.nets; k++) {
                 struct scorr_model_memory mk;
                 scorr_model_memory(m[k], &mk);
+                if (k) bd.shares_act = mk.activations_shared;
                 bd.total += (double)mk.params + mk.grads + 2.0 * opt[k].n * sizeof(float) +
                             mk.arena;
             }
@@ -253,13 +262,13 @@ static int write_config(const char *path, const char *dir, const char *dataset,
             "  augment: true\n  flip: false\n"
             "model:\n  backbone:\n    depth: %d\n    width: 64\n    freeze: false\n"
             "    batchnorm: %s\n  sce:\n    enabled: true\n    kernel: 7\n    channels: 2048\n"
-            "  upsample: 4\n  temperature: 0.02\n"
+            "  upsample: 4\n  temperature: 0.02\n  memory: %s\n"
             "pseudo:\n  weight: 10.0\n  start_epoch: 0\n  dilation_kernel: 7\n"
             "  selection:\n    start_ratio: 0.2\n    end_ratio: 0.9\n    ramp_epochs: 10\n"
             "train:\n  epochs: 1\n  batch_size: %d\n  max_steps_per_epoch: %d\n"
             "validation:\n  split: none\n",
             r->variant, r->batch, dir, r->variant, r->batch, r->variant, dataset, o->size,
-            o->depth, o->bn_batch ? "batch" : "frozen", r->batch, o->steps);
+            o->depth, o->bn_batch ? "batch" : "frozen", o->memory, r->batch, o->steps);
     return fclose(f);
 }
 
@@ -360,8 +369,11 @@ static void print_breakdown(const struct run_cfg *r, const struct breakdown *bd)
     const struct scorr_model_memory *m = &bd->mem;
     const char *l = "  %-60s %9.1f\n";
     printf("\nscorr %s, batch %d: what %s (MiB)\n", r->variant, r->batch,
-           bd->nets == 2 ? "each of the two networks holds (the second shares the first's "
-                           "workspace)"
+           bd->nets == 2 ? (bd->shares_act ? "each of the two networks holds (the second uses "
+                                             "the first's workspace, gradients and activation "
+                                             "arena)"
+                                           : "each of the two networks holds (the second uses "
+                                             "the first's workspace and gradients)")
                          : "the network holds");
     printf(l, "parameters", m->params / MIB);
     printf(l, "gradients", m->grads / MIB);
@@ -407,7 +419,8 @@ static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s [--configs baseline:2,mt:2,baseline:16,mt:16] [--threads N] [--steps K] "
-            "[--bn frozen|batch] [--depth D] [--size S] [--no-torch] [--no-scorr] "
+            "[--bn frozen|batch] [--memory fast|small] [--depth D] [--size S] [--no-torch] "
+            "[--no-scorr] "
             "[--train path/scorr_train] [--python path] [--script step_torch.py] "
             "[--torch-limit-gb G] [--keep]\n",
             argv0);
@@ -415,7 +428,7 @@ static void usage(FILE *f, const char *argv0)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.threads = 1, .torch_limit_gb = -1, .steps = 2, .depth = 101, .size = 256, .torch = 1, .scorr = 1,
+    struct opts o = {.threads = 1, .memory = "fast", .torch_limit_gb = -1, .steps = 2, .depth = 101, .size = 256, .torch = 1, .scorr = 1,
                      .train = SCORR_BINARY_DIR "/bin/scorr_train", .python = "/usr/bin/python3",
                      .script = SCORR_SOURCE_DIR "/tools/bench/step_torch.py"};
     parse_configs(&o, "baseline:2,mt:2,baseline:16,mt:16");
@@ -449,6 +462,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--bn")) {
             if (strcmp(v, "frozen") && strcmp(v, "batch")) { usage(stderr, argv[0]); return 2; }
             o.bn_batch = !strcmp(v, "batch");
+        } else if (!strcmp(a, "--memory")) {
+            if (strcmp(v, "fast") && strcmp(v, "small")) { usage(stderr, argv[0]); return 2; }
+            o.memory = v;
         } else { usage(stderr, argv[0]); return 2; }
         i++;
     }
@@ -466,8 +482,8 @@ int main(int argc, char **argv)
     scorr_cpu_describe(cpu, sizeof cpu);
     printf("cpu: %s; oneDNN bf16: %s\n", cpu, scorr_bf16_support_name(scorr_bf16_support()));
     printf("bench_memory: resnet%d cut after layer3, %dx%d, SCE k=7 -> 2048, up 4, bn %s, "
-           "%d thread%s, %d step%s per run, maxrss of each run's process\n",
-           o.depth, o.size, o.size, o.bn_batch ? "batch" : "frozen", o.threads,
+           "model.memory %s, %d thread%s, %d step%s per run, maxrss of each run's process\n",
+           o.depth, o.size, o.size, o.bn_batch ? "batch" : "frozen", o.memory, o.threads,
            o.threads > 1 ? "s" : "", o.steps, o.steps > 1 ? "s" : "");
 
     char dir[] = "/tmp/bench_memory_XXXXXX", dataset[512];
@@ -543,11 +559,11 @@ int main(int argc, char **argv)
         printf("%-16s %12.1f %12.1f %8.3f %14.1f\n", name, ours[i] / 1024.0,
                have_t ? th[i].wait_kb / 1024.0 : 0.0,
                have_t && ours[i] ? (double)ours[i] / th[i].wait_kb : 0.0, nets / MIB);
-        printf("RESULT bench_memory variant=%s batch=%d depth=%d size=%d bn=%s threads=%d "
-               "steps=%d scorr_kb=%ld torch_kb=%ld torch_self_kb=%ld ratio=%.4f nets_bytes=%.0f "
+        printf("RESULT bench_memory variant=%s batch=%d depth=%d size=%d bn=%s memory=%s "
+               "threads=%d steps=%d scorr_kb=%ld torch_kb=%ld torch_self_kb=%ld ratio=%.4f nets_bytes=%.0f "
                "arena_bytes=%zu workspace_bytes=%zu\n",
-               r->variant, r->batch, o.depth, o.size, o.bn_batch ? "batch" : "frozen", o.threads,
-               o.steps, ours[i], have_t ? th[i].wait_kb : 0L, th[i].self_kb,
+               r->variant, r->batch, o.depth, o.size, o.bn_batch ? "batch" : "frozen", o.memory,
+               o.threads, o.steps, ours[i], have_t ? th[i].wait_kb : 0L, th[i].self_kb,
                have_t && ours[i] ? (double)ours[i] / th[i].wait_kb : 0.0, nets,
                bd->ok ? bd->mem.arena : 0, bd->ok ? bd->mem.workspace : 0);
     }

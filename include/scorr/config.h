@@ -46,6 +46,8 @@ enum scorr_variant {
 enum scorr_sched_type { SCORR_SCHED_STEP = 0, SCORR_SCHED_COSINE = 1 };
 /* train.allreduce_dtype: what the gradient exchange sends (scorr/comm.h) */
 enum scorr_allreduce_dtype { SCORR_ALLREDUCE_FP32 = 0, SCORR_ALLREDUCE_BF16 = 1 };
+/* model.memory: recompute more in the backward to hold less (same bits) */
+enum scorr_memory_mode { SCORR_MEMORY_FAST = 0, SCORR_MEMORY_SMALL = 1 };
 
 /* Every "none" has a sentinel noted beside its field. */
 struct scorr_config {
@@ -80,6 +82,7 @@ struct scorr_config {
         double temperature;
         int learn_grid;                        /* 1: train the soft-argmax grid (reference code) */
         enum scorr_precision precision;        /* backbone convolutions: fp32 | bf16 */
+        enum scorr_memory_mode memory;         /* fast | small */
     } model;
     struct {
         char checkpoint[SCORR_CONFIG_PATH];    /* "" = none */
@@ -234,5 +237,13 @@ int scorr_config_write_output(const struct scorr_config *cfg);
 struct scorr_model_config;
 void scorr_config_model(const struct scorr_config *c, int batch, int training,
                         struct scorr_model_config *m);
+
+/* What the second network trained in one process (mt on one rank) takes
+ * from the first (scorr_model_create_sharing's SCORR_SHARE_* flags): the
+ * workspace and the gradient buffer always (network A's backward, gradient
+ * sum and AdamW end before network B's backward starts); with model.memory
+ * small also the activation arena (the trainer then runs B's forward again
+ * before its backward: src/train/train_step.c). Local. */
+unsigned scorr_config_model_sharing(const struct scorr_config *c);
 
 #endif

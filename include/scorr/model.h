@@ -24,6 +24,8 @@ struct scorr_model_config {
                           * BF16 (bf16 inputs and weights, fp32 accumulation, fp32 master
                           * weights, batch norm, head, loss and AdamW; fp32 where the
                           * CPU has no native bf16: scorr_model_precision) */
+    int recompute;       /* 1 (model.memory: small): Bottleneck blocks keep no first-conv
+                          * output, the backward computes it again (the same bits) */
     int sce_enabled;     /* 0: the raw feature goes to the correlation */
     int sce_kernel;      /* odd */
     int sce_channels;
@@ -44,16 +46,33 @@ int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
                        struct scorr_model **out);
 void scorr_model_free(struct scorr_model *m);
 
-/* The same, with the workspace of `share` (a model created for training
- * with the same config, or one needing at least as much) instead of one of
- * its own: the buffers that live only inside one forward or backward call
- * (activation gradients, convolution and head scratch). Calls on the two
- * models must not run at the same time (one thread), and `share` must be
- * freed after this model. mt on one rank trains its two networks this way:
- * forward A, forward B, backward A, backward B. Errors as create, and
- * SCORR_EINVAL when the shared workspace is too small. */
+/* What scorr_model_create_sharing takes from the other model. */
+enum {
+    /* the buffers that live only inside one forward or backward call
+     * (activation gradients, convolution and head scratch) */
+    SCORR_SHARE_WORKSPACE = 1,
+    /* the flat gradient buffer: each backward must start from zero_grad, and
+     * the other model's gradients are lost (used up) by then */
+    SCORR_SHARE_GRADS = 2,
+    /* the arena of what a forward keeps for its backward: a forward of either
+     * model ends the other's right to a backward (checked: the backward of a
+     * model whose activations another forward overwrote aborts) */
+    SCORR_SHARE_ACTIVATIONS = 4
+};
+
+/* The same, with the buffers named by `what` (SCORR_SHARE_* flags; the
+ * workspace always) taken from `share` (a model created for training with
+ * the same config, or one needing at least as much) instead of its own.
+ * Calls on the two models must not run at the same time (one thread), and
+ * `share` must be freed after this model. mt on one rank trains its two
+ * networks this way: forward A, forward B, backward and AdamW of A, then of
+ * B, sharing the workspace and the gradients; with model.memory small also
+ * the activations: forward B (for its flow), forward A, backward of A,
+ * forward B again, backward of B. Errors as create, and SCORR_EINVAL when a
+ * shared buffer is too small. share = NULL: as create. */
 int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t seed,
-                               const struct scorr_model *share, struct scorr_model **out);
+                               const struct scorr_model *share, unsigned what,
+                               struct scorr_model **out);
 
 const struct scorr_model_config *scorr_model_config(const struct scorr_model *m);
 const struct scorr_params *scorr_model_params(const struct scorr_model *m);
@@ -71,7 +90,7 @@ enum scorr_precision scorr_model_precision(const struct scorr_model *m);
  * in two arenas sized at creation: what a forward keeps for its backward,
  * and the workspace. Local. */
 struct scorr_model_memory {
-    size_t params, grads;    /* flat parameter and gradient buffers */
+    size_t params, grads;    /* flat parameter and gradient buffers (grads 0 when shared) */
     size_t bb_act;           /* backbone: activations kept for the backward (forward-only:
                               * its ping-pong buffers) */
     size_t bb_act_conv;      /*   of which conv outputs (the batch norms' inputs); the rest:
@@ -87,8 +106,10 @@ struct scorr_model_memory {
                               * bb_scratch) and the head's (head_grad, head_scratch) buffers
                               * overlaid, so it is smaller than their sum */
     int workspace_shared;    /* 1: the workspace is another model's (create_sharing) */
+    int grads_shared;        /* 1: the gradient buffer is another model's */
+    int activations_shared;  /* 1: the kept activations are in another model's arena */
     size_t arena;            /* bytes this model allocated for activations: the kept ones
-                              * plus its workspace unless shared */
+                              * unless shared plus its workspace unless shared */
 };
 void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *out);
 

@@ -47,6 +47,9 @@ struct scorr_resblock_config {
     int input_grad;        /* 1 (with grad): backward can produce d/dx */
     enum scorr_precision prec;
     int no_winograd;       /* 1: direct 3x3 convolutions (conv.h) */
+    int recompute;         /* 1 (Bottleneck with grad): the first 1x1 conv's output is not
+                            * kept; the backward computes it again from x (the same bits,
+                            * one more 1x1 conv forward) */
 };
 
 /* A conv followed by its batch norm, with what the forward saves. */
@@ -54,7 +57,8 @@ struct scorr_cbn {
     struct scorr_conv2d conv;
     struct scorr_bn_shape bn;
     size_t o_w, o_g, o_b, o_rm, o_rv; /* offsets into the flat buffers */
-    float *a;                         /* conv output (N,Ho,Wo,K), saved when grad */
+    float *a;                         /* conv output (N,Ho,Wo,K), saved when grad (the
+                                       * first unit's in the scratch with cfg.recompute) */
     float *mean, *invstd;             /* (groups, K), saved */
 };
 

@@ -66,6 +66,8 @@ struct scorr_resnet_config {
     int input_grad;             /* 1 (with grad): backward can give d/d(images) */
     enum scorr_precision prec;  /* conv compute precision */
     int no_winograd;            /* 1: no Winograd 3x3 convolutions (conv.h); 0 = the default policy */
+    int recompute;              /* 1: Bottleneck blocks keep no first-conv output
+                                 * (scorr_resblock_config.recompute) */
 };
 
 /* ResNet-101, width 64, FROZEN batch norm, 1 group, batch 1, 256 x 256,
@@ -90,6 +92,15 @@ struct scorr_resnet {
     float *gbuf[2];               /* backward: block-input gradients, ping-pong */
     void *scratch;
     size_t scratch_bytes;
+    /* with grad: act_off[i] the offset of block i's kept activations from
+     * block 0's (nblocks + 1 entries: they lie one after the other in the
+     * arena); block_scratch[i] (nblocks + 1 entries, the stem's last) the
+     * scratch of that block's forward and backward: the kept activations
+     * of the blocks after it where they are large enough (still unwritten
+     * in its forward, dead in its backward; the stem's: every block's),
+     * else `scratch` */
+    size_t *act_off;
+    void **block_scratch;
     size_t params_end;            /* end (in floats) of the last backbone entry in the table */
     /* arena bytes by use, set by scorr_resnet_alloc: activations (kept for
      * the backward when cfg.grad; forward ping-pong buffers otherwise),

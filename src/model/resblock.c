@@ -87,6 +87,7 @@ int scorr_resblock_build(struct scorr_resblock *b, const struct scorr_resblock_c
     int err = 0;
     memset(b, 0, sizeof *b);
     b->cfg = *cfg;
+    b->cfg.recompute = cfg->recompute && cfg->bottleneck && cfg->grad;
     const int exp = cfg->bottleneck ? 4 : 1;
     SCORR_REQUIRE(cfg->n > 0 && cfg->h > 0 && cfg->w > 0 && cfg->inplanes > 0 && cfg->planes > 0,
                   SCORR_EINVAL, "block %s: sizes must be positive", prefix);
@@ -150,7 +151,12 @@ int scorr_resblock_build(struct scorr_resblock *b, const struct scorr_resblock_c
          * output, R; backward: T (last unit), G (skip), M1, M0, R (see
          * scorr_resblock_backward) */
         const size_t rb = m0 > m1 ? m0 : m1;
-        tmp_f = (cfg->downsample ? outb : 0) + rb;
+        /* recompute: the first conv's output A0 lives in the forward's
+         * scratch, and the backward computes it again into T once T is
+         * dead (A0 is never larger: planes channels at the input size
+         * against 4 planes at the output size, stride <= 2) */
+        SCORR_ASSERT(m0 <= outb || !b->cfg.recompute);
+        tmp_f = (cfg->downsample ? outb : 0) + rb + (b->cfg.recompute ? m0 : 0);
         tmp_b = outb + (cfg->downsample ? outb : 0) + m1 + m0 + rb;
     } else {
         /* forward only: conv outputs, ReLU outputs, downsample output, statistics */
@@ -171,9 +177,10 @@ void scorr_resblock_free(struct scorr_resblock *b)
     scorr_conv2d_free(&b->ds.conv);
 }
 
-static void alloc_unit(struct scorr_cbn *u, struct scorr_arena *a)
+/* keep_a 0: the conv output is not kept (set by each forward, in the scratch) */
+static void alloc_unit(struct scorr_cbn *u, struct scorr_arena *a, int keep_a)
 {
-    u->a = scorr_arena_floats(a, out_floats(u));
+    u->a = keep_a ? scorr_arena_floats(a, out_floats(u)) : NULL;
     u->mean = scorr_arena_floats(a, stat_floats(u));
     u->invstd = scorr_arena_floats(a, stat_floats(u));
 }
@@ -182,10 +189,11 @@ void scorr_resblock_alloc(struct scorr_resblock *b, struct scorr_arena *arena)
 {
     b->mem_conv = 0;
     if (!b->cfg.grad) return;
-    for (int i = 0; i < b->nconv; i++) alloc_unit(&b->u[i], arena);
-    if (b->cfg.downsample) alloc_unit(&b->ds, arena);
+    const int first = b->cfg.recompute ? 1 : 0;
+    for (int i = 0; i < b->nconv; i++) alloc_unit(&b->u[i], arena, i >= first);
+    if (b->cfg.downsample) alloc_unit(&b->ds, arena, 1);
     /* the ReLU outputs r[] live in the scratch (forward, backward recomputes) */
-    for (int i = 0; i < b->nconv; i++) b->mem_conv += scorr_arena_bytes(out_floats(&b->u[i]) * sizeof(float));
+    for (int i = first; i < b->nconv; i++) b->mem_conv += scorr_arena_bytes(out_floats(&b->u[i]) * sizeof(float));
     if (b->cfg.downsample) b->mem_conv += scorr_arena_bytes(out_floats(&b->ds) * sizeof(float));
 }
 
@@ -261,6 +269,8 @@ void scorr_resblock_forward(struct scorr_resblock *b, float *out, const float *x
         size_t m0 = out_floats(&b->u[0]) * sizeof(float);
         size_t m1 = b->nconv == 3 ? out_floats(&b->u[1]) * sizeof(float) : 0;
         b->r[0] = b->r[1] = take(&p, m0 > m1 ? m0 : m1);
+        /* recompute: a0 = conv1(x) only until bn1 has read it */
+        if (b->cfg.recompute) b->u[0].a = take(&p, m0);
     }
     b->last_mode = mode;
     const float *skip = x;
@@ -331,6 +341,12 @@ void scorr_resblock_backward(struct scorr_resblock *b, float *dx, float *grads, 
     float *da = t;
     for (int i = last; i >= 0; i--) {
         u = &b->u[i];
+        if (i == 1 && b->cfg.recompute) {
+            /* a_0 = conv_0(x), as the forward computed it, into T: dead once
+             * conv_last's backward has read it (i = last > 1) */
+            b->u[0].a = t;
+            scorr_conv2d_forward(&b->u[0].conv, t, x, params + b->u[0].o_w, NULL, cscr);
+        }
         if (i) {
             /* r_{i-1} = relu(bn_{i-1}(a_{i-1})), as the forward computed it */
             const struct scorr_cbn *v = &b->u[i - 1];

@@ -100,7 +100,10 @@ int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_confi
     net->nblocks = blocks[0] + blocks[1] + blocks[2];
     net->blocks = calloc((size_t)net->nblocks, sizeof *net->blocks);
     net->bout = calloc((size_t)net->nblocks, sizeof *net->bout);
-    SCORR_REQUIRE(net->blocks && net->bout, SCORR_ENOMEM, "backbone: out of memory");
+    net->act_off = calloc((size_t)net->nblocks + 1, sizeof *net->act_off);
+    net->block_scratch = calloc((size_t)net->nblocks + 1, sizeof *net->block_scratch);
+    SCORR_REQUIRE(net->blocks && net->bout && net->act_off && net->block_scratch, SCORR_ENOMEM,
+                  "backbone: out of memory");
     int h = scorr_pool_out(net->pool.h, 3, 2, 1), wd = scorr_pool_out(net->pool.w, 3, 2, 1);
     int inplanes = w, k = 0;
     for (int l = 0; l < 3; l++) {
@@ -113,7 +116,8 @@ int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_confi
                 .downsample = bi == 0 && (stride != 1 || inplanes != planes * exp),
                 .relu_out = k != net->nblocks - 1, .bn_groups = cfg->bn_groups,
                 .bn_mode = cfg->bn_mode, .grad = cfg->grad, .input_grad = cfg->grad,
-                .prec = cfg->prec, .no_winograd = cfg->no_winograd};
+                .prec = cfg->prec, .no_winograd = cfg->no_winograd,
+                .recompute = cfg->recompute};
             snprintf(pfx, sizeof pfx, "%slayer%d.%d.", prefix, l + 1, bi);
             SCORR_TRY(scorr_resblock_build(&net->blocks[k], &bc, table, pfx));
             h = net->blocks[k].ho;
@@ -129,13 +133,29 @@ int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_confi
     net->out_h = h;
     net->out_w = wd;
     net->out_c = inplanes;
-    /* scratch: the largest of the blocks' and the stem's needs */
-    size_t off[4];
-    size_t sc = cfg->grad ? stem_slots(net, off)
-                          : net->stem.conv.scratch +
-                                al(scorr_bn_scratch_floats(&net->stem.bn) * sizeof(float));
-    for (int i = 0; i < net->nblocks; i++)
-        if (net->blocks[i].scratch > sc) sc = net->blocks[i].scratch;
+    /* scratch: the largest of the blocks' and the stem's needs; with grad only
+     * of those whose later blocks' kept activations are too small to hold it
+     * (block_scratch) */
+    const int nb = net->nblocks;
+    size_t off[4], sc = 0;
+    if (cfg->grad) {
+        for (int i = 0; i < nb; i++) {
+            struct scorr_arena p;
+            scorr_arena_plan(&p);
+            scorr_resblock_alloc(&net->blocks[i], &p);
+            net->act_off[i + 1] = net->act_off[i] + p.peak;
+        }
+        const size_t stem = stem_slots(net, off);
+        if (net->act_off[nb] < stem) sc = stem;
+        for (int i = 0; i < nb; i++)
+            if (net->act_off[nb] - net->act_off[i + 1] < net->blocks[i].scratch &&
+                net->blocks[i].scratch > sc)
+                sc = net->blocks[i].scratch;
+    } else {
+        sc = net->stem.conv.scratch + al(scorr_bn_scratch_floats(&net->stem.bn) * sizeof(float));
+        for (int i = 0; i < nb; i++)
+            if (net->blocks[i].scratch > sc) sc = net->blocks[i].scratch;
+    }
     net->scratch_bytes = al(sc);
 done:
     if (err) scorr_resnet_free(net);
@@ -148,8 +168,12 @@ void scorr_resnet_free(struct scorr_resnet *net)
     for (int i = 0; net->blocks && i < net->nblocks; i++) scorr_resblock_free(&net->blocks[i]);
     free(net->blocks);
     free(net->bout);
+    free(net->act_off);
+    free(net->block_scratch);
     net->blocks = NULL;
     net->bout = NULL;
+    net->act_off = NULL;
+    net->block_scratch = NULL;
 }
 
 int scorr_resnet_add_params(struct scorr_params *table, int depth, int width, const char *prefix)
@@ -201,7 +225,16 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
         /* the stem's conv output, ReLU output and max-pool winners are not
          * kept (stem_slots) */
         net->arg = NULL;
+        char *act = scorr_arena_alloc(arena, 0); /* where block 0's kept activations start */
+        const size_t act_mark = scorr_arena_mark(arena);
         for (int i = 0; i < nb; i++) scorr_resblock_alloc(&net->blocks[i], arena);
+        SCORR_ASSERT(scorr_arena_mark(arena) - act_mark == net->act_off[nb]);
+        for (int i = 0; i <= nb; i++) {
+            /* block i's scratch from block i + 1's activations on; the stem's (i = nb) from block 0's */
+            const size_t from = i < nb ? net->act_off[i + 1] : 0;
+            const size_t need = i < nb ? net->blocks[i].scratch : stem_slots(net, (size_t[4]){0});
+            net->block_scratch[i] = act && net->act_off[nb] - from >= need ? act + from : NULL;
+        }
         for (int i = 0; i < nb - 1; i++)
             net->bout[i] = scorr_arena_floats(arena, block_out_floats(&net->blocks[i]));
         net->mem_act = scorr_arena_mark(arena) - mark;
@@ -226,11 +259,19 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
     net->scratch = scorr_arena_alloc(work, net->scratch_bytes);
     net->mem_scratch = scorr_arena_mark(work) - mark;
     if (net->cfg.grad && net->scratch) {
+        for (int i = 0; i <= nb; i++)
+            if (!net->block_scratch[i]) net->block_scratch[i] = net->scratch;
         size_t off[4];
         stem_slots(net, off);
-        st->a = (float *)((char *)net->scratch + off[0]);
-        net->r0 = (float *)((char *)net->scratch + off[1]);
+        st->a = (float *)((char *)net->block_scratch[nb] + off[0]);
+        net->r0 = (float *)((char *)net->block_scratch[nb] + off[1]);
     }
+}
+
+/* The scratch of block i (i = nblocks: the stem) for its forward and backward. */
+static void *scratch_of(const struct scorr_resnet *net, int i)
+{
+    return net->cfg.grad ? net->block_scratch[i] : net->scratch;
 }
 
 void scorr_resnet_set_training(struct scorr_resnet *net, int on) { net->training = on != 0; }
@@ -257,8 +298,8 @@ void scorr_resnet_forward(struct scorr_resnet *net, float *features, const float
     SCORR_ASSERT(features && images && params && net->scratch);
     const enum scorr_bn_mode mode = net->training ? net->cfg.bn_mode : SCORR_BN_FROZEN;
     struct scorr_cbn *st = &net->stem;
-    void *cscr = net->scratch;
-    float *bscr = (float *)((char *)net->scratch + net->stem.conv.scratch);
+    void *cscr = scratch_of(net, net->nblocks);
+    float *bscr = (float *)((char *)cscr + net->stem.conv.scratch);
     /* stem: r0 = relu(bn1(conv1(images))), p0 = maxpool(r0) */
     scorr_conv2d_prepare(&st->conv, params + st->o_w, cscr);
     scorr_conv2d_forward(&st->conv, st->a, images, params + st->o_w, NULL, cscr);
@@ -269,7 +310,7 @@ void scorr_resnet_forward(struct scorr_resnet *net, float *features, const float
     const float *x = net->p0;
     for (int i = 0; i < net->nblocks; i++) {
         float *out = i == net->nblocks - 1 ? features : net->bout[i];
-        scorr_resblock_forward(&net->blocks[i], out, x, params, mode, net->scratch);
+        scorr_resblock_forward(&net->blocks[i], out, x, params, mode, scratch_of(net, i));
         x = out;
     }
 }
@@ -286,7 +327,7 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
         const float *x = i ? net->bout[i - 1] : net->p0;
         const float *out = i == nb - 1 ? NULL : net->bout[i];
         scorr_resblock_backward(&net->blocks[i], dx, grads, dcur, x, out, params, SCORR_GRAD_SET,
-                                net->scratch);
+                                scratch_of(net, i));
         dcur = dx;
         /* block i's entries start at its first conv's weight (state_dict order) */
         if (net->grad_ready)
@@ -297,12 +338,13 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
     float *dr0 = net->gbuf[1];
     struct scorr_cbn *st = &net->stem;
     const enum scorr_bn_mode mode = net->blocks[0].last_mode;
-    void *cscr = net->scratch;
-    float *bscr = (float *)((char *)net->scratch + net->stem.conv.scratch);
-    /* a0, r0 and the winners again, as the forward made them (stem_slots) */
+    void *cscr = scratch_of(net, nb);
+    float *bscr = (float *)((char *)cscr + net->stem.conv.scratch);
+    /* a0, r0 and the winners again, as the forward made them (stem_slots),
+     * over the blocks' kept activations, dead now */
     size_t off[4];
     stem_slots(net, off);
-    char *sc = net->scratch;
+    char *sc = cscr;
     scorr_conv2d_forward(&st->conv, st->a, images, params + st->o_w, NULL, cscr);
     scorr_bn_apply(net->r0, st->a, NULL, params + st->o_g, params + st->o_b, st->mean,
                    st->invstd, mode, 1, &st->bn, bscr);

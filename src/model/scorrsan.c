@@ -22,6 +22,11 @@ struct scorr_model {
     struct scorr_model_config cfg;
     struct scorr_params table;
     float *w, *g;            /* flat parameters and gradients */
+    int owns_g;              /* 0: g is another model's (SCORR_SHARE_GRADS) */
+    /* which model's forward the activation arena holds: one slot shared by
+     * the models sharing the arena, owned (allocated) by the first */
+    const struct scorr_model **holder;
+    int owns_holder;
     struct scorr_resnet net;
     struct scorr_head head;
     struct scorr_arena arena; /* what a forward keeps for its backward */
@@ -78,11 +83,12 @@ static void plan(struct scorr_model *m, struct scorr_arena *a, struct scorr_aren
 int scorr_model_create(const struct scorr_model_config *cfg, uint64_t seed,
                        struct scorr_model **out)
 {
-    return scorr_model_create_sharing(cfg, seed, NULL, out);
+    return scorr_model_create_sharing(cfg, seed, NULL, 0, out);
 }
 
 int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t seed,
-                               const struct scorr_model *share, struct scorr_model **out)
+                               const struct scorr_model *share, unsigned what,
+                               struct scorr_model **out)
 {
     int err = 0;
     struct scorr_model *m = NULL;
@@ -105,6 +111,7 @@ int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t se
     rc.grad = cfg->training && !cfg->freeze_backbone;
     rc.input_grad = 0;
     rc.no_winograd = cfg->no_winograd;
+    rc.recompute = cfg->recompute;
     SCORR_REQUIRE(cfg->precision == SCORR_PREC_F32 || cfg->precision == SCORR_PREC_BF16,
                   SCORR_EINVAL, "model: unknown precision %d", (int)cfg->precision);
     /* bf16 only where the CPU has it natively (else fp32, said once) */
@@ -135,7 +142,20 @@ int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t se
     scorr_arena_plan(&p);
     scorr_arena_plan(&pw);
     plan(m, &p, &pw);
-    SCORR_TRY(scorr_arena_init(&m->arena, p.peak, "model activations"));
+    if (share && (what & SCORR_SHARE_ACTIVATIONS)) {
+        SCORR_REQUIRE(share->arena.base && share->arena.size >= p.peak, SCORR_EINVAL,
+                      "model: the activation arena to share holds %zu bytes, this network "
+                      "needs %zu", share->arena.size, p.peak);
+        m->arena = share->arena;
+        m->arena.owns = 0;
+        m->arena.used = m->arena.peak = 0;
+        m->holder = share->holder;
+    } else {
+        SCORR_TRY(scorr_arena_init(&m->arena, p.peak, "model activations"));
+        m->holder = calloc(1, sizeof *m->holder);
+        SCORR_REQUIRE(m->holder, SCORR_ENOMEM, "out of memory");
+        m->owns_holder = 1;
+    }
     if (share) {
         SCORR_REQUIRE(share->ws.base && share->ws.size >= pw.peak, SCORR_EINVAL,
                       "model: the workspace to share holds %zu bytes, this network needs %zu",
@@ -149,7 +169,15 @@ int scorr_model_create_sharing(const struct scorr_model_config *cfg, uint64_t se
     plan(m, &m->arena, &w);
 
     m->w = scorr_aligned_calloc(m->table.total * sizeof(float));
-    m->g = scorr_aligned_calloc(m->table.total * sizeof(float));
+    if (share && (what & SCORR_SHARE_GRADS)) {
+        SCORR_REQUIRE(share->table.total == m->table.total, SCORR_EINVAL,
+                      "model: the gradient buffer to share holds %zu floats, this network "
+                      "needs %zu", share->table.total, m->table.total);
+        m->g = share->g;
+    } else {
+        m->g = scorr_aligned_calloc(m->table.total * sizeof(float));
+        m->owns_g = 1;
+    }
     SCORR_REQUIRE(m->w && m->g, SCORR_ENOMEM, "cannot allocate %.1f MiB for the parameters",
                   2.0 * (double)m->table.total * sizeof(float) / (1 << 20));
     scorr_params_initialise(&m->table, m->w, seed);
@@ -169,7 +197,8 @@ void scorr_model_free(struct scorr_model *m)
     scorr_arena_free(&m->arena);
     scorr_arena_free(&m->ws); /* only when it owns it */
     scorr_aligned_free(m->w);
-    scorr_aligned_free(m->g);
+    if (m->owns_g) scorr_aligned_free(m->g);
+    if (m->owns_holder) free((void *)m->holder);
     scorr_params_free(&m->table);
     free(m);
 }
@@ -185,18 +214,19 @@ int scorr_model_grid(const struct scorr_model *m)
 }
 size_t scorr_model_arena_bytes(const struct scorr_model *m)
 {
-    return m->arena.size + (m->ws.owns ? m->ws.size : 0);
+    return (m->arena.owns ? m->arena.size : 0) + (m->ws.owns ? m->ws.size : 0);
 }
 
 void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *out)
 {
     const size_t flat = scorr_arena_bytes(m->table.total * sizeof(float));
     *out = (struct scorr_model_memory){
-        .params = flat, .grads = flat,
+        .params = flat, .grads = m->owns_g ? flat : 0,
         .bb_act = m->net.mem_act, .bb_act_conv = m->net.mem_act_conv, .bb_grad = m->net.mem_grad,
         .bb_scratch = m->net.mem_scratch, .head_act = m->head.mem_act,
         .head_grad = m->head.mem_grad, .head_scratch = m->head.mem_scratch,
         .io = m->mem_io, .workspace = m->ws.size, .workspace_shared = !m->ws.owns,
+        .grads_shared = !m->owns_g, .activations_shared = !m->arena.owns,
         .arena = scorr_model_arena_bytes(m)};
 }
 
@@ -212,6 +242,7 @@ const float *scorr_model_forward(struct scorr_model *m, const float *src, const 
     const size_t half = m->img_floats / 2, fhalf = m->feat_floats / 2;
     memcpy(m->images, src, half * sizeof(float));
     memcpy(m->images + half, trg, half * sizeof(float));
+    *m->holder = m;
     const double t0 = scorr_now();
     scorr_resnet_forward(&m->net, m->feat, m->images, m->w);
     const double t1 = scorr_now();
@@ -224,6 +255,8 @@ const float *scorr_model_forward(struct scorr_model *m, const float *src, const 
 void scorr_model_backward(struct scorr_model *m, const float *dflow)
 {
     SCORR_ASSERT(m->cfg.training);
+    /* a model sharing the activation arena ran a forward after ours */
+    SCORR_ASSERT(*m->holder == m);
     const size_t fhalf = m->feat_floats / 2;
     float *dsrc = NULL, *dtrg = NULL;
     if (m->dfeat) {

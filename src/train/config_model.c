@@ -16,6 +16,7 @@ void scorr_config_model(const struct scorr_config *c, int batch, int training,
     m->freeze_backbone = training ? c->model.backbone.freeze : 1;
     m->no_winograd = !c->model.backbone.winograd;
     m->precision = c->model.precision;
+    m->recompute = c->model.memory == SCORR_MEMORY_SMALL;
     m->sce_enabled = c->model.sce.enabled;
     m->sce_kernel = c->model.sce.kernel;
     m->sce_channels = c->model.sce.channels;
@@ -25,4 +26,10 @@ void scorr_config_model(const struct scorr_config *c, int batch, int training,
     m->image_size = c->data.image_size;
     m->batch = batch;
     m->training = training;
+}
+
+unsigned scorr_config_model_sharing(const struct scorr_config *c)
+{
+    return SCORR_SHARE_WORKSPACE | SCORR_SHARE_GRADS |
+           (c->model.memory == SCORR_MEMORY_SMALL ? SCORR_SHARE_ACTIVATIONS : 0u);
 }

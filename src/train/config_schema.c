@@ -113,6 +113,14 @@ const struct cfg_key scorr_cfg_table[] = {
      "the rest of the head (correlation, soft-argmax), the loss and AdamW stay fp32. "
      "Only where the CPU has native bf16 (AVX512-BF16 or AMX); elsewhere the run says so "
      "once and computes in fp32, which is faster there (docs/performance.md)."},
+    {"model.memory", CT_ENUM, F(model.memory), 0, 0, 0, 0, 0, 0, "fast|small", "fast",
+     "Memory against compute in training; both give the same bits. small: every Bottleneck "
+     "block computes its first 1x1 convolution's output again in the backward instead of "
+     "keeping it, and mt with both networks in one process runs network B's forward again "
+     "before its backward so that the two networks share one activation arena (network A's "
+     "activations are dead by then). At the paper's step (2 pairs) it holds about 50 MiB "
+     "(baseline) and 500 MiB (mt) less per process, for about 5 % (baseline) and 20 % (mt) "
+     "more time per step (docs/performance.md, Peak memory)."},
 
     {"teacher", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "The fixed teacher of variant st."},
     {"teacher.checkpoint", CT_STR, F(teacher.checkpoint), SZ(teacher.checkpoint), 0,

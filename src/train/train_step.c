@@ -82,6 +82,37 @@ static void inject_nan_weight(const struct trainer *t, const struct scorr_params
         }
 }
 
+/* Copy the buffers (running statistics) of a network to or from `save`. */
+static void buffers_copy(struct scorr_model *m, float *save, int restore)
+{
+    const struct scorr_params *tab = scorr_model_params(m);
+    float *w = scorr_model_weights(m);
+    size_t at = 0;
+    for (int i = 0; i < tab->n; i++) {
+        const struct scorr_param *e = &tab->p[i];
+        if (e->kind != SCORR_PARAM_BUFFER) continue;
+        if (restore)
+            memcpy(w + e->offset, save + at, e->numel * sizeof(float));
+        else
+            memcpy(save + at, w + e->offset, e->numel * sizeof(float));
+        at += e->numel;
+    }
+}
+
+/* Network B's forward again, for its backward (t->rerun_b: A's forward has
+ * overwritten B's activations): from the same weights and running
+ * statistics as its first forward, so the same bits; the flow must be the
+ * one the losses used. */
+static void rerun_forward(struct trainer *t, struct train_net *n, const struct scorr_batch *b)
+{
+    buffers_copy(n->model, t->rerun_state, 1);
+    const float *f = scorr_model_forward(n->model, b->src, b->trg);
+    if (memcmp(f, n->flow, t->flow_floats * sizeof *f))
+        scorr_fatal(__FILE__, __LINE__,
+                    "network B's forward run again for its backward (model.memory: small) gave "
+                    "another flow than its first run: the forward is not deterministic here");
+}
+
 int train_step(struct trainer *t, const struct scorr_batch *b)
 {
     int err = 0;
@@ -90,10 +121,14 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
     const int pseudo = t->lambda > 0 && t->cfg.variant != SCORR_VARIANT_BASELINE;
     double t0 = scorr_now();
 
-    /* 1. Forward every local network. */
+    /* 1. Forward every local network. With one activation arena for both
+     * (t->rerun_b) B runs first, for its flow, and again before its
+     * backward; A's activations stay for A's backward. */
     scorr_watchdog_phase("forward (batch-norm statistics in batch mode)");
-    for (int k = 0; k < t->n_nets; k++) {
+    for (int j = 0; j < t->n_nets; j++) {
+        const int k = t->rerun_b ? t->n_nets - 1 - j : j;
         struct train_net *n = &t->nets[k];
+        if (t->rerun_b && k == 1) buffers_copy(n->model, t->rerun_state, 0);
         const float *f = scorr_model_forward(n->model, b->src, b->trg);
         memcpy(n->flow, f, t->flow_floats * sizeof *f);
         n->target = NULL;
@@ -209,6 +244,10 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
         if (pseudo)
             scorr_epe_backward(n->dflow, n->flow, n->target, n->keep_mask, t->lambda,
                                (double)num_keep[k], &fs);
+        if (t->rerun_b && k == 1) {
+            scorr_watchdog_phase("network B's forward again (model.memory: small)");
+            rerun_forward(t, n, b);
+        }
         scorr_model_zero_grad(n->model);
         /* the gradient sum over the group starts inside the backward
          * (bucket by bucket, train.bucket_mb) and ends here */

@@ -135,8 +135,9 @@ done:
     return err;
 }
 
-/* share: a network of this process whose workspace this one uses (mt on
- * one rank: the two networks' forward and backward calls never overlap), or
+/* share: a network of this process whose workspace and gradients (and with
+ * model.memory small its activation arena) this one uses (mt on one rank:
+ * scorr_config_model_sharing; the two networks' calls never overlap), or
  * NULL. */
 static int create_net(struct trainer *t, struct train_net *n, int id,
                       const struct scorr_model *share)
@@ -146,6 +147,7 @@ static int create_net(struct trainer *t, struct train_net *n, int id,
     scorr_config_model(&t->cfg, t->B, 1, &mc);
     /* Each network has its own initialisation: the seed and the network id. */
     SCORR_TRY(scorr_model_create_sharing(&mc, (uint64_t)t->cfg.seed * 2 + (uint64_t)id, share,
+                                         share ? scorr_config_model_sharing(&t->cfg) : 0,
                                          &n->model));
     n->id = id;
     if (t->cfg.model.backbone.batchnorm == SCORR_BN_BATCH && t->group_size > 1) {
@@ -246,6 +248,16 @@ static int setup_local(struct trainer *t)
         SCORR_TRY(create_net(t, &t->nets[k], first_id + k, k ? t->nets[0].model : NULL));
     SCORR_REQUIRE(scorr_model_grid(t->nets[0].model) == t->G, SCORR_EINTERNAL,
                   "model grid %d != loader grid %d", scorr_model_grid(t->nets[0].model), t->G);
+    if (t->n_nets == 2 && (scorr_config_model_sharing(c) & SCORR_SHARE_ACTIVATIONS)) {
+        const struct scorr_params *tab = scorr_model_params(t->nets[1].model);
+        t->rerun_b = 1;
+        for (int i = 0; i < tab->n; i++)
+            if (tab->p[i].kind == SCORR_PARAM_BUFFER) t->rerun_state_n += tab->p[i].numel;
+        t->rerun_state = scorr_aligned_calloc((t->rerun_state_n + 1) * sizeof(float));
+        SCORR_REQUIRE(t->rerun_state, SCORR_ENOMEM, "out of memory");
+        scorr_info("model.memory small: the two networks share one activation arena (network "
+                   "B's forward runs again before its backward)");
+    }
     if (t->mt_split) {
         const struct scorr_params *tab = scorr_model_params(t->nets[0].model);
         t->other_params = scorr_aligned_calloc(tab->total * sizeof(float));
@@ -284,6 +296,7 @@ static void trainer_free(struct trainer *t)
     if (t->val_warp_loader) scorr_loader_close(t->val_warp_loader);
     scorr_aligned_free(t->teacher_flow);
     scorr_aligned_free(t->peer_flow);
+    scorr_aligned_free(t->rerun_state);
     scorr_aligned_free(t->other_params);
     scorr_adamw_free(&t->other_opt);
     scorr_aligned_free(t->cand);

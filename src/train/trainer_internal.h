@@ -98,6 +98,13 @@ struct trainer {
     struct scorr_model *teacher; /* st */
     float *teacher_flow;         /* (B, G, G, 2) */
     float *peer_flow;            /* mt_split: the partner's flow */
+    /* the two local networks share one activation arena (model.memory small,
+     * mt on one rank): network B's forward runs again before its backward;
+     * rerun_state holds B's buffers (running statistics) from before its
+     * first forward, rerun_state_n floats */
+    int rerun_b;
+    float *rerun_state;
+    size_t rerun_state_n;
     /* mt_split: room for the other group's network, to write and read
      * checkpoints that hold both (parameters, Adam state) */
     float *other_params;

@@ -164,6 +164,7 @@ static const char *const all_keys[][2] = {
     {"model.temperature", "0.0123456789012345"},
     {"model.learn_grid", "true"},
     {"model.precision", "bf16"},
+    {"model.memory", "small"},
     {"teacher.checkpoint", "runs/base/best.h5"},
     {"pseudo.weight", "2.5"},
     {"pseudo.start_epoch", "3"},
