@@ -118,9 +118,10 @@ const struct cfg_key scorr_cfg_table[] = {
      "block computes its first 1x1 convolution's output again in the backward instead of "
      "keeping it, and mt with both networks in one process runs network B's forward again "
      "before its backward so that the two networks share one activation arena (network A's "
-     "activations are dead by then). At the paper's step (2 pairs) it holds about 50 MiB "
-     "(baseline) and 500 MiB (mt) less per process, for about 5 % (baseline) and 20 % (mt) "
-     "more time per step (docs/performance.md, Peak memory)."},
+     "activations are dead by then). At the paper's step with 2 pairs per process it holds "
+     "about 50 MiB (baseline) and 550 MiB (mt) less, for about 8 % more backbone compute "
+     "(baseline) and one more forward of one network (mt, about 15 % of its step) "
+     "(docs/performance.md, Peak memory)."},
 
     {"teacher", CT_SECTION, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, "The fixed teacher of variant st."},
     {"teacher.checkpoint", CT_STR, F(teacher.checkpoint), SZ(teacher.checkpoint), 0,
