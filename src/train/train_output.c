@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scorr/conv.h"
 #include "scorr/error.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
@@ -123,6 +124,18 @@ void train_output_epoch(struct trainer *t, double seconds)
     fflush(t->epochs_csv);
 }
 
+void train_precision_text(const struct trainer *t, char *buf, size_t n)
+{
+    const enum scorr_precision want = t->cfg.model.precision;
+    if (scorr_precision_resolve(want) == SCORR_PREC_BF16)
+        snprintf(buf, n, "bf16, %s", scorr_bf16_support_name(scorr_bf16_support()));
+    else if (want == SCORR_PREC_BF16)
+        snprintf(buf, n, "fp32 (bf16 requested; oneDNN bf16 here: %s)",
+                 scorr_bf16_support_name(scorr_bf16_support()));
+    else
+        snprintf(buf, n, "fp32");
+}
+
 int train_output_summary(struct trainer *t, int finished, double seconds)
 {
     int err = 0;
@@ -141,6 +154,9 @@ int train_output_summary(struct trainer *t, int finished, double seconds)
     cJSON_AddNumberToObject(j, "epochs_done", t->epoch);
     cJSON_AddNumberToObject(j, "steps", (double)t->global_step);
     cJSON_AddNumberToObject(j, "ranks", t->world_size);
+    char prec[96];
+    train_precision_text(t, prec, sizeof prec);
+    cJSON_AddStringToObject(j, "precision", prec);
     const char *vs = scorr_config_val_split(&t->cfg);
     cJSON_AddStringToObject(j, "val_split", vs ? vs : "none");
     cJSON_AddNumberToObject(j, "val_alpha", t->cfg.validation.alpha);

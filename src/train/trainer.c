@@ -575,12 +575,14 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     }
     local = train_output_open(t, resumed);
     SCORR_TRY(scorr_comm_agree(world, local));
+    char prec[96];
+    train_precision_text(t, prec, sizeof prec);
     scorr_info("%s: %s, %d rank%s (%s), %d pairs per rank-step, %lld steps per epoch, %d epochs, "
-               "grid %dx%d",
+               "grid %dx%d, %s",
                t->cfg.name, scorr_variant_name(t->cfg.variant), t->world_size,
                t->world_size > 1 ? "s" : "",
                t->mt_split ? "two groups, one per network" : "one data-parallel group", t->B,
-               (long long)t->steps_per_epoch, t->cfg.train.epochs, t->G, t->G);
+               (long long)t->steps_per_epoch, t->cfg.train.epochs, t->G, t->G, prec);
     if (t->cfg.variant == SCORR_VARIANT_MT && t->cfg.model.weights[0] && t->world_rank == 0)
         scorr_warn("%s: model.weights gives both mt networks the same weights, head included; "
                    "fed the same batches they stay identical and teach each other nothing new "

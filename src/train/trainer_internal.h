@@ -168,6 +168,9 @@ int train_validate(struct trainer *t);
 int train_output_open(struct trainer *t, int resumed);
 void train_output_step(struct trainer *t);
 void train_output_epoch(struct trainer *t, double seconds);
+/* What the model's convolutions compute in: "fp32", "bf16, native (...)" or
+ * "fp32 (bf16 requested; ...)" when the CPU has no native bf16. */
+void train_precision_text(const struct trainer *t, char *buf, size_t n);
 int train_output_summary(struct trainer *t, int finished, double seconds);
 /* Does <output>/summary.json exist and say finished? Local. */
 int train_output_finished(const struct trainer *t);
