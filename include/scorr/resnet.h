@@ -89,7 +89,12 @@ struct scorr_resnet {
     int32_t *arg;                 /* unused (NULL): the backward recomputes the winners */
     float *p0;                    /* max-pool output = layer1 input */
     float **bout;                 /* block outputs (nblocks - 1 of them; the last is the caller's) */
-    float *gbuf[2];               /* backward: block-input gradients, ping-pong */
+    float *gbuf[2];               /* backward: block-input gradients, ping-pong, of the
+                                   * blocks from grad_split on (workspace; NULL when none) */
+    float *gact[2];               /* the same for blocks before grad_split and the stem's
+                                   * ReLU-output gradient: two slots at the top of the kept
+                                   * activations, dead when written (NULL when grad_split is 0) */
+    int grad_split;               /* with grad: blocks [0, grad_split) use gact */
     void *scratch;
     size_t scratch_bytes;
     /* with grad: act_off[i] the offset of block i's kept activations from

@@ -55,6 +55,50 @@ static size_t stem_slots(const struct scorr_resnet *net, size_t off[4])
     return at;
 }
 
+/* Floats of block i's input (its input gradient). */
+static size_t block_in_floats(const struct scorr_resblock *b)
+{
+    return (size_t)b->cfg.n * b->cfg.h * b->cfg.w * b->cfg.inplanes;
+}
+
+/* The largest block-input or stem ReLU-output gradient, in floats. */
+static size_t grad_floats_max(const struct scorr_resnet *net)
+{
+    const struct scorr_pool_shape *ps = &net->pool;
+    size_t g = (size_t)ps->n * ps->h * ps->w * ps->c;
+    for (int i = 0; i < net->nblocks; i++)
+        if (block_in_floats(&net->blocks[i]) > g) g = block_in_floats(&net->blocks[i]);
+    return g;
+}
+
+/* With grad: the two gradient slots at the top of the kept activations,
+ * slot k at act_off[nb] - (k + 1) * bytes (grad_slot_bytes). Block i < t
+ * writes its input gradient into slot i % 2 (its output gradient is in the
+ * other one, or is the caller's / a workspace buffer): the blocks after it
+ * are back-propagated by then, so their kept activations are dead, and its
+ * own kept activations and its scratch (from act_off[i + 1] on) lie below
+ * both slots. The stem writes its ReLU-output gradient into slot 1 and runs
+ * its scratch below the slots too. Returns t: the first block whose
+ * activations or scratch reach the slots (0: none use them, e.g. small
+ * models, where the stem's scratch does not fit below them); the blocks from
+ * t on use the workspace's gbuf. */
+static size_t grad_slot_bytes(const struct scorr_resnet *net)
+{
+    return al(grad_floats_max(net) * sizeof(float));
+}
+
+static int grad_split(const struct scorr_resnet *net)
+{
+    const int nb = net->nblocks;
+    const size_t two = 2 * grad_slot_bytes(net);
+    size_t off[4];
+    if (net->act_off[nb] < two || stem_slots(net, off) > net->act_off[nb] - two) return 0;
+    const size_t low = net->act_off[nb] - two;
+    int t = 0;
+    while (t < nb && net->act_off[t + 1] + net->blocks[t].scratch <= low) t++;
+    return t;
+}
+
 static int check_config(const struct scorr_resnet_config *c)
 {
     int err = 0, blocks[3] = {0}, bott = 0;
@@ -157,6 +201,7 @@ int scorr_resnet_build(struct scorr_resnet *net, const struct scorr_resnet_confi
             if (net->blocks[i].scratch > sc) sc = net->blocks[i].scratch;
     }
     net->scratch_bytes = al(sc);
+    if (cfg->grad) net->grad_split = grad_split(net);
 done:
     if (err) scorr_resnet_free(net);
     return err;
@@ -241,12 +286,20 @@ void scorr_resnet_alloc_split(struct scorr_resnet *net, struct scorr_arena *aren
         net->mem_act_conv = 0;
         for (int i = 0; i < nb; i++) net->mem_act_conv += net->blocks[i].mem_conv;
         mark = scorr_arena_mark(work);
-        /* block-input gradients and the stem's ReLU-output gradient */
-        size_t gmax = bmax > r0n ? bmax : r0n;
-        if (p0n > gmax) gmax = p0n;
-        net->gbuf[0] = scorr_arena_floats(work, gmax);
-        net->gbuf[1] = scorr_arena_floats(work, gmax);
+        /* block-input gradients and the stem's ReLU-output gradient: blocks
+         * before grad_split and the stem in slots over dead kept activations,
+         * the others in the workspace */
+        const int t = net->grad_split;
+        size_t gmax = 0;
+        if (t == 0) gmax = grad_floats_max(net);
+        for (int i = t; i < nb; i++)
+            if (block_in_floats(&net->blocks[i]) > gmax) gmax = block_in_floats(&net->blocks[i]);
+        net->gbuf[0] = gmax ? scorr_arena_floats(work, gmax) : NULL;
+        net->gbuf[1] = gmax ? scorr_arena_floats(work, gmax) : NULL;
         net->mem_grad = scorr_arena_mark(work) - mark;
+        const size_t gb = grad_slot_bytes(net);
+        for (int k = 0; k < 2; k++)
+            net->gact[k] = act && t ? (float *)(act + net->act_off[nb] - (k + 1) * gb) : NULL;
     } else {
         /* forward only: the stem BN runs in place, block outputs ping-pong */
         net->r0 = st->a;
@@ -323,7 +376,7 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
     const int nb = net->nblocks;
     const float *dcur = dfeatures;
     for (int i = nb - 1; i >= 0; i--) {
-        float *dx = net->gbuf[i % 2];
+        float *dx = i < net->grad_split ? net->gact[i % 2] : net->gbuf[i % 2];
         const float *x = i ? net->bout[i - 1] : net->p0;
         const float *out = i == nb - 1 ? NULL : net->bout[i];
         scorr_resblock_backward(&net->blocks[i], dx, grads, dcur, x, out, params, SCORR_GRAD_SET,
@@ -335,7 +388,7 @@ void scorr_resnet_backward(struct scorr_resnet *net, float *grads, float *dimage
                             i + 1 < nb ? net->blocks[i + 1].u[0].o_w : net->params_end);
     }
     /* p0 = maxpool(r0), r0 = relu(bn1(a0)), a0 = conv1(images) */
-    float *dr0 = net->gbuf[1];
+    float *dr0 = net->grad_split ? net->gact[1] : net->gbuf[1];
     struct scorr_cbn *st = &net->stem;
     const enum scorr_bn_mode mode = net->blocks[0].last_mode;
     void *cscr = scratch_of(net, nb);

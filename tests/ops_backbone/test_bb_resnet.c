@@ -3,7 +3,8 @@
  * weights loader, in both batch-norm modes (groups 2 = two PyTorch calls);
  * a ResNet-50 (width 2) with Bottleneck identity skips; the parameter names
  * and shapes of torchvision ResNet-18/34/50/101; train/eval switching,
- * forward-only networks, finite differences, configuration errors. */
+ * forward-only networks, finite differences, the gradient slots over dead
+ * activations (bit for bit), configuration errors. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,70 @@ static void winograd_switch(void)
     scorr_aligned_free(img);
 }
 
+/* The block-input gradients of the first blocks and the stem's lie in two
+ * slots over kept activations that are dead by then (grad_split); with
+ * grad_split forced to 0 between build and alloc every one is in the
+ * workspace as before. Same features and weight gradients, bit for bit,
+ * with and without recompute (a trainer-sized model: 8 images, two
+ * batch-statistics groups; its stem with an image gradient would not fit
+ * below the slots, so none would be used). */
+static void grad_slots(void)
+{
+    struct scorr_resnet_config cfg;
+    scorr_resnet_config_default(&cfg);
+    cfg.depth = 50;
+    cfg.width = 8;
+    cfg.bn_mode = SCORR_BN_BATCH;
+    cfg.bn_groups = 2;
+    cfg.batch = 8;
+    cfg.image_size = 64;
+    const size_t ni = (size_t)cfg.batch * 64 * 64 * 3;
+    float *img = bb_floats(ni);
+    bb_fill(img, ni, 53);
+    for (int rec = 0; rec < 2; rec++) {
+        cfg.recompute = rec;
+        struct rig r[2];
+        float *feat[2];
+        size_t nf = 0;
+        for (int k = 0; k < 2; k++) {
+            struct rig *q = &r[k];
+            scorr_params_init(&q->t);
+            CHECK_OK(scorr_resnet_build(&q->net, &cfg, &q->t, PREFIX));
+            if (k) q->net.grad_split = 0;
+            struct scorr_arena plan;
+            scorr_arena_plan(&plan);
+            scorr_resnet_alloc(&q->net, &plan);
+            CHECK_OK(scorr_arena_init(&q->arena, plan.peak, "backbone"));
+            scorr_resnet_alloc(&q->net, &q->arena);
+            q->params = bb_floats(q->t.total);
+            q->grads = bb_floats(q->t.total);
+            scorr_params_initialise(&q->t, q->params, 12);
+            nf = (size_t)cfg.batch * q->net.out_h * q->net.out_w * q->net.out_c;
+            feat[k] = bb_floats(nf);
+            memset(q->grads, 0, q->t.total * sizeof(float));
+            scorr_resnet_forward(&q->net, feat[k], img, q->params);
+            scorr_resnet_backward(&q->net, q->grads, NULL, feat[k], img, q->params);
+        }
+        const int t = r[0].net.grad_split, nb = r[0].net.nblocks;
+        printf("  grad_slots recompute %d: blocks [0, %d) of %d in the slots, workspace "
+               "gradients %zu bytes (%zu without)\n", rec, t, nb, r[0].net.mem_grad,
+               r[1].net.mem_grad);
+        CHECK(t > 0 && t < nb && r[0].net.gact[0] && r[1].net.gact[0] == NULL,
+              "recompute %d: grad_split %d of %d blocks: want both kinds", rec, t, nb);
+        /* here the first workspace block still takes a layer1-sized gradient */
+        CHECK(r[0].net.mem_grad <= r[1].net.mem_grad, "recompute %d: workspace gradients %zu, "
+              "above %zu", rec, r[0].net.mem_grad, r[1].net.mem_grad);
+        CHECK(!memcmp(feat[0], feat[1], nf * sizeof(float)), "recompute %d: features differ", rec);
+        CHECK(!memcmp(r[0].grads, r[1].grads, r[0].t.total * sizeof(float)),
+              "recompute %d: weight gradients differ with the gradient slots", rec);
+        for (int k = 0; k < 2; k++) {
+            scorr_aligned_free(feat[k]);
+            rig_free(&r[k]);
+        }
+    }
+    scorr_aligned_free(img);
+}
+
 static void config_errors(void)
 {
     struct scorr_params t;
@@ -412,6 +477,7 @@ int main(void)
     names();
     finite_differences();
     winograd_switch();
+    grad_slots();
     config_errors();
     return scorr_test_finish("test_bb_resnet");
 }
