@@ -382,14 +382,21 @@ static void print_breakdown(const struct run_cfg *r, const struct breakdown *bd)
     printf(l, "  of which conv outputs (batch-norm inputs)", m->bb_act_conv / MIB);
     printf(l, "  rest: block outputs, max-pool output, BN statistics",
            (double)(m->bb_act - m->bb_act_conv) / MIB);
-    printf(l, "backbone activation gradients (workspace)", m->bb_grad / MIB);
-    printf(l, "backbone scratch: conv/oneDNN/Winograd, temporaries (workspace)",
-           m->bb_scratch / MIB);
+    const char *where = m->overlay ? "over head act." : "workspace";
+    char label[96];
+    snprintf(label, sizeof label, "backbone activation gradients (%s)", where);
+    printf(l, label, m->bb_grad / MIB);
+    snprintf(label, sizeof label, "backbone scratch: conv/oneDNN/Winograd, temporaries (%s)", where);
+    printf(l, label, m->bb_scratch / MIB);
     printf(l, "head activations (SCE, L2, correlation, MNN, stats)", m->head_act / MIB);
+    if (m->overlay)
+        printf(l, "  region of head activations and backbone buffers (max)", m->overlay / MIB);
     printf(l, "head gradients (workspace)", m->head_grad / MIB);
     printf(l, "head scratch: upsampled soft-argmax, SCE (workspace)", m->head_scratch / MIB);
     printf(l, "images, features, feature gradient (workspace), flow", m->io / MIB);
-    printf(l, "workspace (feature gradient + max(backbone, head) parts)", m->workspace / MIB);
+    printf(l, m->overlay ? "workspace (feature gradient + head parts)"
+                         : "workspace (feature gradient + max(backbone, head) parts)",
+           m->workspace / MIB);
     printf(l, "activation arenas of the first network (kept + workspace)", m->arena / MIB);
     printf(l, "all networks: parameters + gradients + AdamW + arenas", bd->total / MIB);
     printf(l, "process before building (libraries, no MPI)", bd->rss_before_kb / 1024.0);

@@ -85,9 +85,12 @@ struct scorr_head {
     int32_t *sarg, *targ;
     float *stats;
     /* backward scratch */
-    float *dfeat[2], *dy;      /* (m, dim) each */
+    float *dfeat[2];           /* (m, dim) each; with the SCE its backward turns dfeat[side]
+                                * into the SCE output gradient in place */
     float *dcorr, *dmnn;
-    float *scratch;            /* shared by the SCE and soft-argmax ops */
+    float *scratch;            /* the SCE's (NULL when none) */
+    float *sa_scratch;         /* the soft-argmax's: over dfeat[0..1] when they hold it
+                                * (training), else `scratch` (then shared) */
     /* arena bytes by use, set by scorr_head_alloc: what the forward keeps,
      * the backward's gradient buffers, the shared scratch */
     size_t mem_act, mem_grad, mem_scratch;

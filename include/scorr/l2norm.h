@@ -19,5 +19,9 @@ void scorr_l2norm_forward(float *out, float *r, const float *in, size_t m, int d
  * dout (M,D); out, r from the forward. din must not alias dout. */
 void scorr_l2norm_backward(float *din, const float *dout, const float *out, const float *r,
                            size_t m, int d, int nthreads);
+/* The same SET: din = 0 + (dout - out * <out, dout>) / r, the bits of a
+ * zeroed din given to scorr_l2norm_backward; din may be dout (in place). */
+void scorr_l2norm_backward_set(float *din, const float *dout, const float *out, const float *r,
+                               size_t m, int d, int nthreads);
 
 #endif

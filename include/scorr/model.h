@@ -101,10 +101,14 @@ struct scorr_model_memory {
                               * oneDNN scratchpads, Winograd tiles, block temporaries) */
     size_t head_act, head_grad, head_scratch; /* the same for the head */
     size_t io;               /* images, features and their gradient, flow */
+    size_t overlay;          /* with a trained backbone: the backbone's call-local buffers
+                              * (bb_grad, bb_scratch) lie over the head's kept activations
+                              * (head_act), dead outside the head's forward-to-backward:
+                              * the region's bytes, the larger of the two; 0 otherwise */
     size_t workspace;        /* of the above, what lives only inside one forward or backward
-                              * call: the feature gradient, then the backbone's (bb_grad,
-                              * bb_scratch) and the head's (head_grad, head_scratch) buffers
-                              * overlaid, so it is smaller than their sum */
+                              * call: the feature gradient, then the head's buffers
+                              * (head_grad, head_scratch); without overlay also the
+                              * backbone's, overlaid with the head's (the larger of the two) */
     int workspace_shared;    /* 1: the workspace is another model's (create_sharing) */
     int grads_shared;        /* 1: the gradient buffer is another model's */
     int activations_shared;  /* 1: the kept activations are in another model's arena */

@@ -201,7 +201,6 @@ void scorr_head_alloc_split(struct scorr_head *hd, struct scorr_arena *a, struct
         hd->rnorm[side] = take_f(a, m, act);
         hd->dfeat[side] = train ? take_f(w, m * d, grad) : NULL;
     }
-    hd->dy = train && c->sce ? take_f(w, m * d, grad) : NULL;
     struct scorr_sce_bf16 *bf = &hd->sce_bf16;
     if (bf->fwd) {
         /* the bf16 weight copy lives from the forward to the backward; the
@@ -221,13 +220,20 @@ void scorr_head_alloc_split(struct scorr_head *hd, struct scorr_arena *a, struct
     hd->sarg = take_b(a, b * l * sizeof(int32_t), act);
     hd->targ = take_b(a, b * l * sizeof(int32_t), act);
     hd->stats = take_f(a, scorr_softargmax_stats_floats(&hd->sa_shape), act);
-    size_t scratch = train ? scorr_softargmax_scratch_floats(&hd->sa_shape)
-                           : scorr_softargmax_forward_scratch_floats(&hd->sa_shape);
-    if (c->sce && train) {
-        size_t s2 = scorr_sce_scratch_floats(&hd->sce_shape);
-        scratch = s2 > scratch ? s2 : scratch;
+    const size_t sa = train ? scorr_softargmax_scratch_floats(&hd->sa_shape)
+                            : scorr_softargmax_forward_scratch_floats(&hd->sa_shape);
+    const size_t s2 = c->sce && train ? scorr_sce_scratch_floats(&hd->sce_shape) : 0;
+    /* the soft-argmax's scratch over dfeat[0..1] (one run when w is not a):
+     * its forward and backward finish before the correlation's backward
+     * writes them */
+    const size_t over = train && w != a ? scorr_arena_bytes(m * d * sizeof(float)) + m * d * sizeof(float) : 0;
+    if (sa * sizeof(float) <= over) {
+        hd->scratch = s2 ? take_f(w, s2, &hd->mem_scratch) : NULL;
+        hd->sa_scratch = hd->dfeat[0];
+    } else {
+        hd->scratch = take_f(w, sa > s2 ? sa : s2, &hd->mem_scratch);
+        hd->sa_scratch = hd->scratch;
     }
-    hd->scratch = take_f(w, scratch, &hd->mem_scratch);
 }
 
 static const float *weight_of(const struct scorr_head *hd, const float *params)
@@ -262,7 +268,7 @@ void scorr_head_forward(struct scorr_head *hd, const float *params, const float 
     scorr_mnn_forward(hd->mnn, hd->smax, hd->sarg, hd->tmax, hd->targ, hd->corr, &hd->corr_shape);
     scorr_softargmax_forward(flow, hd->stats, hd->mnn, grid_of(params, hd->p_xgrid, hd->off_xgrid),
                              grid_of(params, hd->p_ygrid, hd->off_ygrid), &hd->sa_shape,
-                             hd->scratch);
+                             hd->sa_scratch);
 }
 
 void scorr_head_backward(struct scorr_head *hd, const float *params, float *grads,
@@ -281,14 +287,14 @@ void scorr_head_backward(struct scorr_head *hd, const float *params, float *grad
             memset(hd->dmnn, 0, nc * sizeof(float));
             scorr_softargmax_backward(hd->dmnn, grads + hd->off_xgrid, grads + hd->off_ygrid,
                                       dflow, hd->mnn, hd->stats, xg, yg, &hd->sa_shape,
-                                      hd->scratch);
+                                      hd->sa_scratch);
         }
         return;
     }
     memset(hd->dmnn, 0, nc * sizeof(float));
     scorr_softargmax_backward(hd->dmnn, grid ? grads + hd->off_xgrid : NULL,
                               grid ? grads + hd->off_ygrid : NULL, dflow, hd->mnn, hd->stats, xg,
-                              yg, &hd->sa_shape, hd->scratch);
+                              yg, &hd->sa_shape, hd->sa_scratch);
     memset(hd->dcorr, 0, nc * sizeof(float));
     scorr_mnn_backward(hd->dcorr, hd->dmnn, hd->corr, hd->smax, hd->sarg, hd->tmax, hd->targ,
                        &hd->corr_shape);
@@ -300,11 +306,11 @@ void scorr_head_backward(struct scorr_head *hd, const float *params, float *grad
     float *din[2] = {dsrc, dtrg};
     for (int side = 0; side < 2; side++) {
         if (c->sce) {
-            /* x -> sce -> l2norm: the SCE's output gradient, then the SCE */
-            memset(hd->dy, 0, nf * sizeof(float));
-            scorr_l2norm_backward(hd->dy, hd->dfeat[side], hd->feat[side], hd->rnorm[side], hd->m,
-                                  hd->dim, hd->nthreads);
-            scorr_sce_backward(din[side], grads + hd->off_weight, grads + hd->off_bias, hd->dy,
+            /* x -> sce -> l2norm: the SCE's output gradient (in place over
+             * dfeat[side], dead after it), then the SCE */
+            scorr_l2norm_backward_set(hd->dfeat[side], hd->dfeat[side], hd->feat[side],
+                                      hd->rnorm[side], hd->m, hd->dim, hd->nthreads);
+            scorr_sce_backward(din[side], grads + hd->off_weight, grads + hd->off_bias, hd->dfeat[side],
                                hd->sce_y[side], hd->sce_sim[side], hd->sce_nrm[side],
                                hd->sce_den[side], in[side], weight_of(hd, params), &hd->sce_shape,
                                hd->scratch, sce_bf16(hd));

@@ -36,6 +36,8 @@ struct scorr_model {
     float *flow;             /* (B, G, G, 2) */
     size_t img_floats, feat_floats;
     size_t mem_io;           /* arena bytes of images, feat, dfeat, flow */
+    size_t overlay;          /* arena bytes of the head's kept activations with the
+                              * backbone's call-local buffers over them (plan) */
     int training, built_net, built_head;
     enum scorr_precision prec; /* the backbone's convolutions, as they run */
     struct scorr_model_times times;
@@ -59,17 +61,39 @@ done:
 
 /* Hand out the model's memory: what lives from a forward to its backward
  * from `a`; what lives only inside one call from `w`, the workspace: the
- * feature gradient, then the backbone's and the head's call-local buffers
- * overlaid (the head runs after the backbone forward and before the
- * backbone backward), so the workspace is the larger of the two. */
+ * feature gradient, then the head's call-local buffers. The backbone's
+ * call-local buffers (its activation gradients and scratch) lie over the
+ * head's kept activations instead: the backbone's forward runs before the
+ * head's forward writes them and its backward after the head's backward has
+ * read them last, so one region of `a`, the larger of the two, holds both
+ * (m->overlay bytes). A backbone without a backward (frozen, inference)
+ * takes them from `w`, overlaid with the head's there. */
 static void plan(struct scorr_model *m, struct scorr_arena *a, struct scorr_arena *w)
 {
     const int train_bb = m->cfg.training && !m->cfg.freeze_backbone;
     m->dfeat = train_bb ? scorr_arena_floats(w, m->feat_floats) : NULL;
     const size_t mark = scorr_arena_mark(w);
-    scorr_resnet_alloc_split(&m->net, a, w);
-    scorr_arena_release(w, mark);
-    scorr_head_alloc_split(&m->head, a, w);
+    m->overlay = 0;
+    if (train_bb) {
+        /* the backbone's kept bytes and call-local bytes first, to place the region */
+        struct scorr_arena pk, pb;
+        scorr_arena_plan(&pk);
+        scorr_arena_plan(&pb);
+        scorr_resnet_alloc_split(&m->net, &pk, &pb);
+        const size_t region = scorr_arena_mark(a) + pk.peak;
+        struct scorr_arena sub = {.base = a->base ? a->base + region : NULL,
+                                  .size = a->base ? pb.peak : 0};
+        scorr_resnet_alloc_split(&m->net, a, &sub);
+        SCORR_ASSERT(scorr_arena_mark(a) == region && sub.peak == pb.peak);
+        scorr_head_alloc_split(&m->head, a, w);
+        const size_t head = scorr_arena_mark(a) - region;
+        if (head < pb.peak) scorr_arena_alloc(a, pb.peak - head);
+        m->overlay = scorr_arena_mark(a) - region;
+    } else {
+        scorr_resnet_alloc_split(&m->net, a, w);
+        scorr_arena_release(w, mark);
+        scorr_head_alloc_split(&m->head, a, w);
+    }
     scorr_arena_release(w, mark);
     const size_t io = scorr_arena_mark(a);
     m->images = scorr_arena_floats(a, m->img_floats);
@@ -225,7 +249,7 @@ void scorr_model_memory(const struct scorr_model *m, struct scorr_model_memory *
         .bb_act = m->net.mem_act, .bb_act_conv = m->net.mem_act_conv, .bb_grad = m->net.mem_grad,
         .bb_scratch = m->net.mem_scratch, .head_act = m->head.mem_act,
         .head_grad = m->head.mem_grad, .head_scratch = m->head.mem_scratch,
-        .io = m->mem_io, .workspace = m->ws.size, .workspace_shared = !m->ws.owns,
+        .io = m->mem_io, .overlay = m->overlay, .workspace = m->ws.size, .workspace_shared = !m->ws.owns,
         .grads_shared = !m->owns_g, .activations_shared = !m->arena.owns,
         .arena = scorr_model_arena_bytes(m)};
 }

@@ -61,9 +61,11 @@ static void check_accounting(void)
     /* features: 2B images of (S/16)^2 positions, 16 * width channels */
     const size_t dfeat = scorr_arena_bytes((size_t)2 * c.batch * 2 * 2 * 16 * c.width * sizeof(float));
     const size_t bb = mm.bb_grad + mm.bb_scratch, hd = mm.head_grad + mm.head_scratch;
-    CHECK(mm.workspace == dfeat + (bb > hd ? bb : hd), "workspace %zu, want %zu + max(%zu, %zu)",
-          mm.workspace, dfeat, bb, hd);
-    const size_t kept = mm.bb_act + mm.head_act + mm.io - dfeat;
+    /* the backbone's call-local buffers lie over the head's kept activations */
+    CHECK(mm.workspace == dfeat + hd, "workspace %zu, want %zu + %zu", mm.workspace, dfeat, hd);
+    CHECK(mm.overlay == (bb > mm.head_act ? bb : mm.head_act), "overlay %zu, want max(%zu, %zu)",
+          mm.overlay, bb, mm.head_act);
+    const size_t kept = mm.bb_act + mm.overlay + mm.io - dfeat;
     CHECK(mm.arena == kept + mm.workspace && mm.arena == scorr_model_arena_bytes(m),
           "arena %zu, want %zu kept + %zu workspace", mm.arena, kept, mm.workspace);
     CHECK(!mm.workspace_shared, "own workspace reported shared");
@@ -75,6 +77,8 @@ static void check_accounting(void)
     if (!m) return;
     scorr_model_memory(m, &mm);
     CHECK(mm.bb_grad == 0 && mm.head_grad == 0, "inference model has gradient buffers");
+    CHECK(mm.overlay == 0 && mm.workspace > 0, "inference model: overlay %zu, workspace %zu",
+          mm.overlay, mm.workspace);
     CHECK(mm.bb_act_conv == 0, "inference model keeps conv outputs");
     scorr_model_free(m);
 }

@@ -34,6 +34,14 @@ static void l2norm_fixture(void)
     float *d1 = to_nchw(dx, n, c, h, w);
     /* the all-zero vector's gradient is dout / sqrt(1e-6) = 1000 dout */
     check_report("l2norm dx", d1, dx_ref, m * c, ATOL, RTOL);
+    /* SET in place over dout: the bits of the ADD into zeros, -0 included */
+    float *gs = to_nhwc(dout, n, c, h, w);
+    for (size_t i = 0; i < m * c; i += 7) gs[i] = -0.0f;
+    float *da = zeros(m * c);
+    scorr_l2norm_backward(da, gs, out, r, m, c, 1);
+    scorr_l2norm_backward_set(gs, gs, out, r, m, c, 1);
+    CHECK(!memcmp(gs, da, m * c * sizeof(float)), "l2norm backward SET in place differs from ADD");
+    free(gs), free(da);
     free(x), free(out_ref), free(dout), free(dx_ref), free(xin), free(out), free(r), free(o1);
     free(g), free(dx), free(d1);
     scorr_h5_close(&f);
