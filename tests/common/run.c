@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,4 +78,21 @@ char *scorr_run_read(const char *dir, const char *rel)
         return "";
     }
     return last[k];
+}
+
+int scorr_run_args(int argc, char **argv, const char *test, const char **bin, const char **mpi,
+                   char *dir, size_t n)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s BIN_DIR MPIEXEC\n", test);
+        return 2;
+    }
+    *bin = argv[1];
+    *mpi = argv[2];
+    snprintf(dir, n, "/tmp/%s_XXXXXX", test);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "%s: cannot make %s: %s\n", test, dir, strerror(errno));
+        return 2;
+    }
+    return 0;
 }

@@ -2,6 +2,8 @@
 #ifndef SCORR_TEST_RUN_H
 #define SCORR_TEST_RUN_H
 
+#include <stddef.h>
+
 /* Run `<prefix> '<bin>' <args>` through the shell (prefix may be "" or, e.g.,
  * an mpirun command line) with stdout and stderr redirected to <log>.out and
  * <log>.err, then read both files into *out and *err: their previous
@@ -21,5 +23,12 @@ int scorr_run_in(const char *dir, int timeout_s, const char *fmt, ...)
 /* The text of dir/rel, or "" when it cannot be read; the last four results
  * stay valid (a ring of buffers owned here). */
 char *scorr_run_read(const char *dir, const char *rel);
+
+/* The arguments of a test that runs programs: `TEST BIN_DIR MPIEXEC`. Sets
+ * *bin and *mpi and makes a fresh folder /tmp/<test>_XXXXXX in dir (n
+ * bytes). Returns 0, or 2 (the test's exit status) after a usage line or
+ * when the folder cannot be made. */
+int scorr_run_args(int argc, char **argv, const char *test, const char **bin, const char **mpi,
+                   char *dir, size_t n);
 
 #endif

@@ -296,14 +296,7 @@ static void expect_error(int np, const char *name, const char *needle)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_train_e2e BIN_DIR MPIEXEC\n");
-        return 2;
-    }
-    g_bin = argv[1];
-    g_mpi = argv[2];
-    snprintf(g_dir, sizeof g_dir, "/tmp/scorr_train_e2e_XXXXXX");
-    if (!mkdtemp(g_dir)) return 2;
+    if (scorr_run_args(argc, argv, "test_train_e2e", &g_bin, &g_mpi, g_dir, sizeof g_dir)) return 2;
     CHECK(run("%s/scorr_synth --size 64 --pairs 48,16,16 --images-per-category 12 --seed 3 "
               "--trn-dense-flow data.h5", g_bin) == 0, "synth: %s", output());
 

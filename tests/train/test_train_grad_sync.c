@@ -78,14 +78,7 @@ static double diff(const char *a, const char *b, int rel)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_train_grad_sync BIN_DIR MPIEXEC\n");
-        return 2;
-    }
-    g_bin = argv[1];
-    g_mpi = argv[2];
-    snprintf(g_dir, sizeof g_dir, "/tmp/scorr_grad_sync_XXXXXX");
-    if (!mkdtemp(g_dir)) return 2;
+    if (scorr_run_args(argc, argv, "test_train_grad_sync", &g_bin, &g_mpi, g_dir, sizeof g_dir)) return 2;
     CHECK(run("%s/scorr_synth --size 64 --pairs 16,0,0 --images-per-category 4 --seed 3 data.h5",
               g_bin) == 0,
           "synth: %s", output());

@@ -117,14 +117,7 @@ done:
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_train_warp BIN_DIR MPIEXEC\n");
-        return 2;
-    }
-    g_bin = argv[1];
-    g_mpi = argv[2];
-    snprintf(g_dir, sizeof g_dir, "/tmp/scorr_train_warp_XXXXXX");
-    if (!mkdtemp(g_dir)) return 2;
+    if (scorr_run_args(argc, argv, "test_train_warp", &g_bin, &g_mpi, g_dir, sizeof g_dir)) return 2;
     CHECK(run("%s/scorr_synth --pretrain --size 64 --images-per-category 12 --seed 2 pre.h5",
               g_bin) == 0, "synth --pretrain: %s", output());
     CHECK(strstr(output(), "not in a 6-category benchmark"), "pretrain message: %s", output());
