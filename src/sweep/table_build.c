@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scorr/error.h"
 #include "sweep/sweep_internal.h"
@@ -295,9 +296,19 @@ static void differing(const struct tctx *x, int g, const int *set, int n, const 
             settings_value(tb_cfg(x, set[j]), k, u, sizeof u);
             differs = strcmp(u, v) != 0;
         }
-        if (differs && w < cap)
+        if (differs && w < cap) {
+            tb_shown(v);
             w += (size_t)snprintf(out + w, cap - w, "%s%s=%s", w ? ", " : "", k, v);
+        }
     }
+}
+
+void tb_shown(char *v)
+{
+    char cwd[SCORR_CONFIG_PATH];
+    if (v[0] != '/' || !getcwd(cwd, sizeof cwd)) return;
+    size_t n = strlen(cwd);
+    if (n > 1 && !strncmp(v, cwd, n) && v[n] == '/') memmove(v, v + n + 1, strlen(v + n + 1) + 1);
 }
 
 /* What a block's runs share, for its caption. */

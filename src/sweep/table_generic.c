@@ -47,8 +47,10 @@ static void key_text(const struct tctx *x, int g, int key, char *out, size_t n)
     const char *k = scorr_config_key(key);
     if (!settings_relevant(tb_cfg(x, g), k, 0))
         snprintf(out, n, "n/a");
-    else
+    else {
         settings_value(tb_cfg(x, g), k, out, n);
+        tb_shown(out);
+    }
 }
 
 static const struct tctx *g_sort_x;

@@ -37,6 +37,9 @@ int tb_note(struct tdoc *doc, const char *fmt, ...) __attribute__((format(printf
 void tb_text(struct tcell *c, const char *s);
 /* What the runs of groups g[ng] share (data, network, epochs), for a caption. */
 void tb_caption(const struct tctx *x, const int *g, int ng, char *out, size_t cap);
+/* A value as a table shows it: an absolute path under the working directory
+ * relative to it (a sweep's cells hold absolute paths), else unchanged. */
+void tb_shown(char *v);
 /* Order of row keys: numbers by value, else strcmp. */
 int tb_cmp_keys(const char *a, const char *b);
 

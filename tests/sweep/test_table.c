@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "scorr/config.h"
@@ -403,6 +404,34 @@ static void expect_collect_error(int line, const char *path, const char *needle)
 /* --metric last: the validation PCK of the last epoch in epochs.csv, the
  * better of mt's two networks; an earlier, higher epoch does not count, and
  * a run whose last epoch has no validation is listed, not counted. */
+/* A path under the working directory is shown relative to it, one outside
+ * as it is. */
+static void test_shown_paths(void)
+{
+    char cwd[1024], sets[3][1400], path[3][1100];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    const char *w = "variant=baseline;seed=1;model.backbone.weights=";
+    snprintf(sets[0], sizeof sets[0], "%s%s/runs/pre/best.h5", w, cwd);
+    snprintf(sets[1], sizeof sets[1], "%s/nowhere/w.h5", w);
+    snprintf(sets[2], sizeof sets[2], "%snone", w);
+    const char *paths[3];
+    for (int i = 0; i < 3; i++) {
+        char dir[16];
+        snprintf(dir, sizeof dir, "w%d", i);
+        struct spec s = {dir, sets[i], 30 + i, 30, 1};
+        make_run(&s);
+        snprintf(path[i], sizeof path[i], "%s/%s", tmp, dir);
+        paths[i] = path[i];
+    }
+    char *md = render(paths, 3, SCORR_TABLE_ABLATION, SCORR_TABLE_MD, SCORR_METRIC_TEST, NULL);
+    if (!md) return;
+    char abs[1100];
+    snprintf(abs, sizeof abs, "%s/runs", cwd);
+    CHECK(strstr(md, "| runs/pre/best.h5 | 30.0 | 1 |") &&
+              strstr(md, "| /nowhere/w.h5 | 31.0 | 1 |") && !strstr(md, abs), "weights paths not shown relative to %s:\n%s", cwd, md);
+    free(md);
+}
+
 static void test_metric_last(void)
 {
     static const struct spec L[] = {
@@ -527,6 +556,7 @@ int main(void)
     test_tables();
     test_generic();
     test_metric_last();
+    test_shown_paths();
     test_sweep_folder();
     test_bad_folders();
     fakes_cleanup();
