@@ -16,7 +16,10 @@
  * oneDNN scratchpad in caller scratch (user scratchpad mode), so no call
  * allocates scorr-side memory. An object is not re-entrant: one per layer per
  * network, used by one thread at a time (oneDNN itself runs OpenMP threads).
- * All calls are local. */
+ * fp32 objects of the same resolved shape and flags share their oneDNN
+ * objects within the process (create finds them, free releases the last
+ * user's), so no two fp32 convolutions of a process may run at the same
+ * time on different threads. All calls are local. */
 #ifndef SCORR_CONV_H
 #define SCORR_CONV_H
 
