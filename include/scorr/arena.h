@@ -22,9 +22,18 @@ struct scorr_arena {
 /* A planning arena: alloc returns NULL but counts. */
 void scorr_arena_plan(struct scorr_arena *a);
 
-/* Allocate `bytes` (zeroed). Returns 0 or SCORR_ENOMEM with a message. */
+/* Allocate `bytes` (zeroed): a memory mapping of its own, whose pages count
+ * in the resident set only once touched. Returns 0 or SCORR_ENOMEM with a
+ * message. */
 int scorr_arena_init(struct scorr_arena *a, size_t bytes, const char *what);
 void scorr_arena_free(struct scorr_arena *a);
+
+/* Give the pages of an arena created by scorr_arena_init back to the kernel
+ * (madvise MADV_DONTNEED): its bytes leave the resident set, and every byte
+ * reads as zero again (as after init) once touched. Whatever the arena held
+ * is lost: only for arenas holding nothing live. No-op for an arena that
+ * does not own its memory (the owner discards it). */
+void scorr_arena_discard(struct scorr_arena *a);
 
 /* Hand out n bytes aligned to SCORR_ALIGN. While planning returns NULL; on a
  * real arena an overflow is an internal error (the plan was wrong) and aborts. */

@@ -32,6 +32,12 @@ struct scorr_h5 {
  * space is not there; a file system that cannot reserve is not an error. */
 int scorr_h5_reserve(struct scorr_h5 *f, size_t bytes);
 
+/* Give the memory HDF5 keeps for reuse (its free lists) and the free pages
+ * of the C heap back to the kernel (H5garbage_collect, malloc_trim): after
+ * a file write, whose object headers grow the heap by megabytes that would
+ * otherwise stay resident. Local. */
+void scorr_h5_trim(void);
+
 /* Open read-only. Error names the path; a hint if it is not an HDF5 file. */
 int scorr_h5_open(struct scorr_h5 *f, const char *path);
 /* Create a new file at a temporary name beside path. */

@@ -66,7 +66,9 @@ void scorr_loader_config_eval(struct scorr_loader_config *c, const char *path, c
  * M = the split's max keypoints. */
 struct scorr_batch {
     int n, S, G, M;
-    float *src, *trg;             /* (n, S, S, 3) ImageNet-normalised RGB */
+    float *src, *trg;             /* (n, S, S, 3) ImageNet-normalised RGB; trg = src +
+                                   * (GB / R) S S 3: a full share's images are one
+                                   * (2n, S, S, 3) block */
     uint8_t *src_u8, *trg_u8;     /* (n, S, S, 3) the same images before normalisation */
     float *flow;                  /* (n, G, G, 2) sparse labels, grid units, 0 where none */
     uint8_t *mask;                /* (n, G, G) 1 where labelled */

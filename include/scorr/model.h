@@ -138,8 +138,27 @@ const float *scorr_model_forward(struct scorr_model *m, const float *src, const 
  * Local; reads what the forward kept. */
 void scorr_model_confidence(const struct scorr_model *m, int b, float *peak, uint8_t *mutual);
 
+/* The same with the images of both sides in one buffer the caller keeps,
+ * unchanged, until the backward (or the next forward): images (2B, S, S, 3),
+ * the B sources then the B targets. The model reads them where they are
+ * instead of copying them into its arena (whose image pages then stay
+ * untouched, not resident). */
+const float *scorr_model_forward_images(struct scorr_model *m, const float *images);
+
 /* Backward of the last forward: dflow (B, G, G, 2); ADDS into the gradient buffer. */
 void scorr_model_backward(struct scorr_model *m, const float *dflow);
+
+/* Give the pages of the buffers this model owns (its activation arena and
+ * workspace; not those it shares from another model) back to the kernel,
+ * so they leave the resident set until the next forward touches them again
+ * (docs/performance.md, "Peak memory"). Between calls they hold only the last
+ * forward's outputs, kept for its backward (and scorr_model_confidence, the
+ * flow it returned): they are lost. Afterwards a backward aborts until the
+ * next forward, of this model or of any model sharing the arena; weights,
+ * gradients and running statistics (flat buffers) are untouched. The
+ * trainer calls it on every model before validation and checkpoint writes,
+ * where HDF5's heap would otherwise add to a full arena. Local. */
+void scorr_model_release(struct scorr_model *m);
 
 /* Batch statistics summed across the processes a data-parallel batch is
  * split over (include/scorr/batchnorm.h, scorr_resnet_set_bn_sync): with it

@@ -2,10 +2,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "scorr/error.h"
 
 static size_t round_up(size_t n) { return (n + SCORR_ALIGN - 1) & ~(size_t)(SCORR_ALIGN - 1); }
+
+/* The bytes of the mapping behind an arena of `size` bytes: whole pages. */
+static size_t mapped(size_t size)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (size + page - 1) / page * page;
+}
 
 void scorr_arena_plan(struct scorr_arena *a) { memset(a, 0, sizeof *a); }
 
@@ -14,7 +23,11 @@ int scorr_arena_init(struct scorr_arena *a, size_t bytes, const char *what)
     int err = 0;
     memset(a, 0, sizeof *a);
     bytes = round_up(bytes ? bytes : SCORR_ALIGN);
-    a->base = scorr_aligned_calloc(bytes);
+    /* a private anonymous mapping: zero pages, resident only once touched
+     * (a heap block would be, by its memset), and whole pages for
+     * scorr_arena_discard */
+    void *p = mmap(NULL, mapped(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    a->base = p == MAP_FAILED ? NULL : p;
     SCORR_REQUIRE(a->base, SCORR_ENOMEM, "cannot allocate %.1f MiB for %s",
                   (double)bytes / (1 << 20), what ? what : "arena");
     a->size = bytes;
@@ -25,8 +38,17 @@ done:
 
 void scorr_arena_free(struct scorr_arena *a)
 {
-    if (a->owns) scorr_aligned_free(a->base);
+    if (a->owns && a->base) munmap(a->base, mapped(a->size));
     memset(a, 0, sizeof *a);
+}
+
+void scorr_arena_discard(struct scorr_arena *a)
+{
+    if (!a->owns || !a->base) return;
+    /* Linux: the pages are dropped and read as zero at their next touch */
+    if (madvise(a->base, mapped(a->size), MADV_DONTNEED))
+        scorr_fatal(__FILE__, __LINE__, "madvise(MADV_DONTNEED) of an arena of %zu bytes failed",
+                    a->size);
 }
 
 void *scorr_arena_alloc(struct scorr_arena *a, size_t n)

@@ -72,7 +72,7 @@ void scorr_loader_close(struct scorr_loader *l)
     scorr_aligned_free(l->dense_buf);
     scorr_aligned_free(l->orig);
     struct scorr_batch *b = &l->b;
-    void *bufs[] = {b->src, b->trg, b->src_u8, b->trg_u8, b->flow, b->mask, b->src_kps, b->trg_kps,
+    void *bufs[] = {b->src, b->src_u8, b->trg_u8, b->flow, b->mask, b->src_kps, b->trg_kps,
                     b->num_kps, b->src_bbox, b->trg_bbox, b->category, b->pair, b->flipped,
                     b->pck_thr};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) scorr_aligned_free(bufs[i]);
@@ -180,8 +180,10 @@ int scorr_loader_open(const struct scorr_loader_config *c, struct scorr_loader *
     struct scorr_batch *b = &l->b;
     b->S = l->S, b->G = l->G, b->M = l->M;
     l->scratch = scorr_aligned_calloc(n * S2 * 3);
-    b->src = scorr_aligned_calloc(n * S2 * 3 * sizeof(float));
-    b->trg = scorr_aligned_calloc(n * S2 * 3 * sizeof(float));
+    /* one block: the targets follow the sources (scorr_model_forward_images
+     * reads a full batch where it is) */
+    b->src = scorr_aligned_calloc(2 * n * S2 * 3 * sizeof(float));
+    b->trg = b->src ? b->src + n * S2 * 3 : NULL;
     b->src_u8 = scorr_aligned_calloc(n * S2 * 3);
     b->trg_u8 = scorr_aligned_calloc(n * S2 * 3);
     b->flow = scorr_aligned_calloc(n * G2 * 2 * sizeof(float));

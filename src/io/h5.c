@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,4 +658,10 @@ int scorr_h5_get_attr_f64(const struct scorr_h5 *f, const char *obj, const char 
                           double *val)
 {
     return get_attr_num(f, obj, key, H5T_NATIVE_DOUBLE, val);
+}
+
+void scorr_h5_trim(void)
+{
+    H5garbage_collect();
+    malloc_trim(0);
 }

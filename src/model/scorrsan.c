@@ -32,6 +32,8 @@ struct scorr_model {
     struct scorr_arena arena; /* what a forward keeps for its backward */
     struct scorr_arena ws;    /* call-local buffers (owns = 0: another model's) */
     float *images;           /* (2B, S, S, 3): sources then targets */
+    const float *in;         /* the last forward's images: `images`, or the caller's
+                              * (scorr_model_forward_images) */
     float *feat, *dfeat;     /* (2B, h, w, C) */
     float *flow;             /* (B, G, G, 2) */
     size_t img_floats, feat_floats;
@@ -263,12 +265,19 @@ void scorr_model_set_training(struct scorr_model *m, int on)
 
 const float *scorr_model_forward(struct scorr_model *m, const float *src, const float *trg)
 {
-    const size_t half = m->img_floats / 2, fhalf = m->feat_floats / 2;
+    const size_t half = m->img_floats / 2;
     memcpy(m->images, src, half * sizeof(float));
     memcpy(m->images + half, trg, half * sizeof(float));
+    return scorr_model_forward_images(m, m->images);
+}
+
+const float *scorr_model_forward_images(struct scorr_model *m, const float *images)
+{
+    const size_t fhalf = m->feat_floats / 2;
+    m->in = images;
     *m->holder = m;
     const double t0 = scorr_now();
-    scorr_resnet_forward(&m->net, m->feat, m->images, m->w);
+    scorr_resnet_forward(&m->net, m->feat, images, m->w);
     const double t1 = scorr_now();
     scorr_head_forward(&m->head, m->w, m->feat, m->feat + fhalf, m->flow);
     m->times.backbone_fwd = t1 - t0;
@@ -293,9 +302,21 @@ void scorr_model_backward(struct scorr_model *m, const float *dflow)
     /* the head's entries follow the backbone's in the table */
     if (m->grad_ready) m->grad_ready(m->grad_ready_ctx, m->net.params_end, m->table.total);
     const double t1 = scorr_now();
-    if (m->dfeat) scorr_resnet_backward(&m->net, m->g, NULL, m->dfeat, m->images, m->w);
+    if (m->dfeat) scorr_resnet_backward(&m->net, m->g, NULL, m->dfeat, m->in, m->w);
     m->times.head_bwd = t1 - t0;
     m->times.backbone_bwd = m->dfeat ? scorr_now() - t1 : 0.0;
+}
+
+void scorr_model_release(struct scorr_model *m)
+{
+    /* between calls the workspace holds nothing, the activation arena only
+     * what the last forward left for its backward, flow and confidence:
+     * that forward (of whichever model shares the arena) ends here */
+    if (m->arena.owns) {
+        *m->holder = NULL;
+        scorr_arena_discard(&m->arena);
+    }
+    scorr_arena_discard(&m->ws); /* no-op unless m owns it */
 }
 
 void scorr_model_set_grad_hook(struct scorr_model *m, scorr_grad_ready_fn fn, void *ctx)

@@ -7,6 +7,7 @@
 
 #include "scorr/comm.h"
 #include "scorr/error.h"
+#include "scorr/h5.h"
 #include "scorr/io.h"
 #include "scorr/log.h"
 #include "scorr/watchdog.h"
@@ -116,6 +117,10 @@ done:
 
 int train_save_checkpoint(struct trainer *t)
 {
+    /* HDF5's heap grows by the object headers of every tensor while it
+     * writes: the models' arenas (dead between steps) are out of the
+     * resident set meanwhile (docs/performance.md, "Peak memory") */
+    train_release_memory(t);
     int err = 0, local = 0;
     double sums[2][SCORR_CKPT_EPOCH_SUMS];
     scorr_watchdog_phase("writing a checkpoint (the peer network's state travels to rank 0 in mt)");
@@ -143,6 +148,7 @@ int train_save_checkpoint(struct trainer *t)
             local = scorr_ckpt_save(t->cfg.output, &meta, t->config_yaml, &a, pp,
                                     t->cfg.checkpoint.keep_last, path);
         if (!local) scorr_debug("checkpoint: %s", path);
+        scorr_h5_trim(); /* the write's heap, before the arenas fill again */
     }
     scorr_watchdog_phase("agreeing the checkpoint was written");
     SCORR_TRY(scorr_comm_agree(t->world, local));
@@ -153,6 +159,7 @@ done:
 
 int train_save_best(struct trainer *t, int which)
 {
+    train_release_memory(t); /* as train_save_checkpoint */
     int err = 0, local = 0;
     const float *params = NULL;
     if (t->mt_split && which == 1) SCORR_TRY(fetch_peer(t, 0));
@@ -166,6 +173,7 @@ int train_save_best(struct trainer *t, int which)
         struct scorr_ckpt_net net = {scorr_model_params(t->nets[0].model), (float *)params, NULL};
         local = check_finite(t, &net, "", "best.h5 is");
         if (!local) local = scorr_ckpt_save_best(t->cfg.output, &meta, t->config_yaml, &net);
+        scorr_h5_trim();
     }
     SCORR_TRY(scorr_comm_agree(t->world, local));
 done:
@@ -174,6 +182,7 @@ done:
 
 int train_save_init(struct trainer *t)
 {
+    train_release_memory(t); /* as train_save_checkpoint */
     int err = 0, local = 0;
     if (t->world_rank == 0) {
         struct scorr_ckpt_meta meta;
@@ -183,6 +192,7 @@ int train_save_init(struct trainer *t)
         char path[4096];
         local = scorr_path_join(path, sizeof path, t->cfg.output, "init.h5");
         if (!local) local = scorr_ckpt_write(path, &meta, t->config_yaml, &net, NULL);
+        scorr_h5_trim();
     }
     SCORR_TRY(scorr_comm_agree(t->world, local));
 done:

@@ -99,6 +99,23 @@ static void buffers_copy(struct scorr_model *m, float *save, int restore)
     }
 }
 
+const float *train_forward(struct scorr_model *m, const struct scorr_batch *b)
+{
+    const struct scorr_model_config *c = scorr_model_config(m);
+    const size_t half = (size_t)c->batch * c->image_size * c->image_size * 3;
+    /* the loader's images are one block, sources then targets (loader.h):
+     * the model reads them there (the batch lives until the next load) */
+    return b->trg == b->src + half ? scorr_model_forward_images(m, b->src)
+                                   : scorr_model_forward(m, b->src, b->trg);
+}
+
+void train_release_memory(struct trainer *t)
+{
+    if (!t->release) return;
+    for (int k = 0; k < t->n_nets; k++) scorr_model_release(t->nets[k].model);
+    if (t->teacher) scorr_model_release(t->teacher);
+}
+
 /* Network B's forward again, for its backward (t->rerun_b: A's forward has
  * overwritten B's activations): from the same weights and running
  * statistics as its first forward, so the same bits; the flow must be the
@@ -106,7 +123,7 @@ static void buffers_copy(struct scorr_model *m, float *save, int restore)
 static void rerun_forward(struct trainer *t, struct train_net *n, const struct scorr_batch *b)
 {
     buffers_copy(n->model, t->rerun_state, 1);
-    const float *f = scorr_model_forward(n->model, b->src, b->trg);
+    const float *f = train_forward(n->model, b);
     if (memcmp(f, n->flow, t->flow_floats * sizeof *f))
         scorr_fatal(__FILE__, __LINE__,
                     "network B's forward run again for its backward (model.memory: small) gave "
@@ -129,7 +146,7 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
         const int k = t->rerun_b ? t->n_nets - 1 - j : j;
         struct train_net *n = &t->nets[k];
         if (t->rerun_b && k == 1) buffers_copy(n->model, t->rerun_state, 0);
-        const float *f = scorr_model_forward(n->model, b->src, b->trg);
+        const float *f = train_forward(n->model, b);
         memcpy(n->flow, f, t->flow_floats * sizeof *f);
         n->target = NULL;
     }
@@ -137,7 +154,7 @@ int train_step(struct trainer *t, const struct scorr_batch *b)
     /* 2. Pseudo-label targets. */
     if (pseudo) {
         if (t->cfg.variant == SCORR_VARIANT_ST) {
-            const float *f = scorr_model_forward(t->teacher, b->src, b->trg);
+            const float *f = train_forward(t->teacher, b);
             memcpy(t->teacher_flow, f, t->flow_floats * sizeof *f);
             t->nets[0].target = t->teacher_flow;
         } else if (t->n_nets == 2) {

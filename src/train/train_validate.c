@@ -34,7 +34,7 @@ static int eval_share(struct trainer *t, struct train_net *n, int64_t lo, int64_
         for (int i = 0; i < t->B; i++) idx[i] = start + (i < cnt ? i : cnt - 1); /* pad */
         const struct scorr_batch *b;
         SCORR_TRY(scorr_loader_load_pairs(t->val_loader, 0, idx, t->B, &b));
-        const float *flow = scorr_model_forward(n->model, b->src, b->trg);
+        const float *flow = train_forward(n->model, b);
         const size_t per = (size_t)t->G * t->G * 2;
         for (int i = 0; i < cnt; i++) {
             int nk = b->num_kps[i];
@@ -68,7 +68,7 @@ static int epe_share(struct trainer *t, struct train_net *n, int64_t lo, int64_t
         for (int i = 0; i < t->B; i++) idx[i] = start + (i < cnt ? i : cnt - 1); /* pad */
         const struct scorr_batch *b;
         SCORR_TRY(scorr_loader_load_pairs(t->val_warp_loader, 0, idx, t->B, &b));
-        const float *flow = scorr_model_forward(n->model, b->src, b->trg);
+        const float *flow = train_forward(n->model, b);
         for (size_t i = 0; i < (size_t)cnt * G2; i++) {
             if (!b->mask[i]) continue;
             double dx = (double)flow[2 * i] - b->flow[2 * i];
@@ -114,6 +114,9 @@ done:
 
 int train_validate(struct trainer *t)
 {
+    /* the models' arenas out of the resident set while the validation
+     * loader's HDF5 reads and best.h5's write add to the heap */
+    train_release_memory(t);
     if (t->cfg.variant == SCORR_VARIANT_WARP) return validate_warp(t);
     int err = 0;
     int64_t P = scorr_loader_num_pairs(t->val_loader);

@@ -429,6 +429,7 @@ static int run_epochs(struct trainer *t, const struct scorr_train_options *opt, 
             SCORR_TRY(scorr_comm_agree(t->world, local));
             const double ge = t->t_grad_exposed;
             SCORR_TRY(train_step(t, b));
+            if (t->release == 2) train_release_memory(t);
             scorr_watchdog_beat(t->global_step + 1);
             if (slow_ms > 0) usleep((useconds_t)slow_ms * 1000);
             if (t->run_steps > 0) {
@@ -513,6 +514,11 @@ int scorr_train_run(const struct scorr_comm *world, const char *config_path,
     t->best_pck = -1;
     t->dump_grads = opt ? opt->dump_grads : NULL;
     t->from_scratch = opt ? opt->from_scratch : 0;
+    /* test hook (test_train_memory): when the models' arenas are given back */
+    const char *release = getenv("SCORR_TEST_RELEASE");
+    t->release = !release ? 1 : !strcmp(release, "0") ? 0 : !strcmp(release, "step") ? 2 : -1;
+    SCORR_REQUIRE(t->release >= 0, SCORR_EINVAL,
+                  "SCORR_TEST_RELEASE: expected 0 or step, found '%s'", release);
     t->lock_fd = -1;
     t->val_last[0] = t->val_last[1] = -1;
     t->val_epe_last = -1;

@@ -154,7 +154,18 @@ struct trainer {
     int stop_file;               /* rank 0: the STOP file made the run stop */
     char stop_why[1200];          /* why the run stopped, for the message ("" = budget) */
     int from_scratch;            /* see scorr_train_options */
+    /* when the models' arenas are given back to the kernel (train_release_memory):
+     * 1 before validation and checkpoint writes (default), 0 never, 2 also
+     * after every step; environment SCORR_TEST_RELEASE=0 | step for the
+     * tests that check it changes no bits (test_train_memory) */
+    int release;
 };
+
+/* train_step.c: the forward of a model on a batch (reading the loader's
+ * images in place when they are one block of the model's batch). */
+const float *train_forward(struct scorr_model *m, const struct scorr_batch *b);
+/* train_step.c: scorr_model_release on every model of this process (t->release). */
+void train_release_memory(struct trainer *t);
 
 /* train_step.c: one optimiser step of every local network on this rank's
  * share of global batch t->step_in_epoch of t->epoch. Collective over world. */
