@@ -73,12 +73,44 @@ static void tail_log(const char *path, int lines)
     free(text);
 }
 
+static int busy(enum scorr_cell_state s)
+{
+    return s == SCORR_CELL_RUNNING || s == SCORR_CELL_QUEUED;
+}
+
+/* The cells another runner or a SLURM task had (outcome 4), now: done ones
+ * count as done, those still running or queued (or whose teacher still is)
+ * in *n_else, the rest (the other runner stopped or failed) in `failed`. */
+static int recheck_elsewhere(const struct scorr_sweep *sw, int have_jobs, const int *outcome,
+                             struct scorr_cell_status *st, struct scorr_sbuf *failed,
+                             int *n_failed, int *n_else)
+{
+    int err = 0, any = 0;
+    for (int i = 0; i < sw->n_cells; i++) any |= outcome[i] == 4;
+    if (!any) return 0;
+    SCORR_TRY(scorr_sweep_status(sw, have_jobs, st));
+    for (int i = 0; i < sw->n_cells; i++) {
+        if (outcome[i] != 4 || st[i].state == SCORR_CELL_DONE) continue;
+        const int t = sw->cells[i].teacher;
+        if (busy(st[i].state) || (t >= 0 && busy(st[t].state)))
+            (*n_else)++;
+        else
+            scorr_sb_printf(failed, "%s%s (%s: run elsewhere, not finished)",
+                            (*n_failed)++ ? ", " : "", sw->cells[i].id,
+                            scorr_cell_state_name(st[i].state));
+    }
+done:
+    return err;
+}
+
 int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep_run_options *opt,
                           int *interrupted)
 {
     int err = 0;
     struct scorr_cell_status *st = NULL;
-    int *outcome = NULL; /* 0 not run, 1 done, 2 failed, 3 skipped */
+    /* 0 not run, 1 done, 2 failed, 3 skipped, 4 another runner or a SLURM
+     * task has it (checked again at the end) */
+    int *outcome = NULL;
     struct scorr_sbuf failed = {0};
     int n_failed = 0, n_ran = 0;
     *interrupted = 0;
@@ -121,9 +153,13 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
             if (st[i].state == SCORR_CELL_RUNNING || st[i].state == SCORR_CELL_QUEUED) {
                 printf("[%d/%d] %s: %s elsewhere (%s), skipped\n", k, total, c->id,
                        scorr_cell_state_name(st[i].state), st[i].detail);
-                outcome[i] = 3;
-                scorr_sb_printf(&failed, "%s%s (%s elsewhere)", n_failed++ ? ", " : "", c->id,
-                                scorr_cell_state_name(st[i].state));
+                outcome[i] = 4;
+                continue;
+            }
+            if (c->teacher >= 0 && outcome[c->teacher] == 4) {
+                printf("[%d/%d] %s: skipped, its teacher %s is run elsewhere\n", k, total, c->id,
+                       sw->cells[c->teacher].id);
+                outcome[i] = 4;
                 continue;
             }
             if (c->teacher >= 0 && outcome[c->teacher] != 1) {
@@ -145,8 +181,7 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
             if (!got) {
                 printf("[%d/%d] %s: another runner holds %s, skipped\n", k, total, c->id,
                        lock);
-                outcome[i] = 3;
-                scorr_sb_printf(&failed, "%s%s (locked)", n_failed++ ? ", " : "", c->id);
+                outcome[i] = 4;
                 continue;
             }
             printf("[%d/%d] %s: running (%d rank%s x %d thread%s%s%s)\n", k, total, c->id,
@@ -191,6 +226,8 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
                 scorr_sb_printf(&failed, "%s%s (not started)", n_failed++ ? ", " : "",
                                 sw->cells[i].id);
     }
+    int n_else = 0;
+    SCORR_TRY(recheck_elsewhere(sw, scorr_exists(jobs), outcome, st, &failed, &n_failed, &n_else));
     if (n_failed) {
         char *list = NULL;
         SCORR_TRY(scorr_sb_finish(&failed, &list));
@@ -200,7 +237,13 @@ int scorr_sweep_run_local(const struct scorr_sweep *sw, const struct scorr_sweep
         free(list);
         goto done;
     }
-    printf("sweep %s: every %scell done (%d run now)\n", sw->name, only ? "chosen " : "", n_ran);
+    if (n_else)
+        printf("sweep %s: this runner is done (%d run now); %d cell%s still run elsewhere "
+               "(another runner or a SLURM task; --status follows them)\n",
+               sw->name, n_ran, n_else, n_else == 1 ? "" : "s");
+    else
+        printf("sweep %s: every %scell done (%d run now)\n", sw->name, only ? "chosen " : "",
+               n_ran);
 done:
     scorr_sb_free(&failed);
     free(st);

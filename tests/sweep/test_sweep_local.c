@@ -106,6 +106,14 @@ int main(void)
         CHECK(st[0].state == SCORR_CELL_RUNNING && st[1].state == SCORR_CELL_STOPPED,
               "states %s %s", scorr_cell_state_name(st[0].state),
               scorr_cell_state_name(st[1].state));
+        /* the locked cell alone left: the live runner has it, so this runner
+         * ends well (seed2 resumes and finishes here) */
+        CHECK_OK(scorr_sweep_run_local(&sw2, &opt, &intr));
+        CHECK(fakes_count(log, want) == 0, "a locked cell was run");
+        CHECK_OK(scorr_sweep_status(&sw2, 0, st));
+        CHECK(st[0].state == SCORR_CELL_RUNNING && st[1].state == SCORR_CELL_DONE,
+              "states %s %s", scorr_cell_state_name(st[0].state),
+              scorr_cell_state_name(st[1].state));
         /* a stale lock (dead pid) is taken over */
         snprintf(line, sizeof line, "999999999 %s\n", host);
         fakes_write(lock, line);
